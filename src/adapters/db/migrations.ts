@@ -1,0 +1,69 @@
+/**
+ * Append-only list of schema migrations; migration N brings the database to `PRAGMA user_version = N`.
+ * Never edit a released entry: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: sandboxes and the audit log
+  `
+  CREATE TABLE sandboxes (
+    id                    TEXT PRIMARY KEY,
+    approval_id           TEXT NOT NULL UNIQUE,
+    name                  TEXT NOT NULL,
+    cluster_name          TEXT NOT NULL,
+    owner                 TEXT NOT NULL,
+    requested_by          TEXT NOT NULL,
+    requested_via         TEXT NOT NULL,
+    servers               INTEGER NOT NULL,
+    agents                INTEGER NOT NULL,
+    ttl_ms                INTEGER NOT NULL,
+    reason                TEXT,
+    status                TEXT NOT NULL,
+    requested_at          INTEGER NOT NULL,
+    decided_at            INTEGER,
+    decided_by            TEXT,
+    decision_note         TEXT,
+    creating_at           INTEGER,
+    ready_at              INTEGER,
+    expires_at            INTEGER,
+    destroyed_at          INTEGER,
+    warned_for_expires_at INTEGER,
+    failure_reason        TEXT,
+    destroy_reason        TEXT,
+    create_attempts       INTEGER NOT NULL DEFAULT 0,
+    api_port              INTEGER,
+    kubeconfig_enc        TEXT,
+    approval_channel      TEXT,
+    approval_ts           TEXT,
+    updated_at            INTEGER NOT NULL
+  ) STRICT;
+
+  -- A name (and so a cluster name) belongs to at most one sandbox that is not final.
+  CREATE UNIQUE INDEX sandboxes_current_name ON sandboxes (name)
+    WHERE status NOT IN ('DESTROYED', 'FAILED', 'DENIED', 'CANCELLED');
+  -- An API port is held while the cluster may exist.
+  CREATE UNIQUE INDEX sandboxes_api_port ON sandboxes (api_port)
+    WHERE status IN ('CREATING', 'ACTIVE', 'DESTROYING');
+  -- The sweeps: their cost follows the number of due rows, not the table size.
+  CREATE INDEX sandboxes_active_expiry ON sandboxes (expires_at) WHERE status = 'ACTIVE';
+  CREATE INDEX sandboxes_pending_since ON sandboxes (requested_at) WHERE status = 'PENDING_APPROVAL';
+  CREATE INDEX sandboxes_status ON sandboxes (status, decided_at);
+  CREATE INDEX sandboxes_owner ON sandboxes (owner, status);
+  CREATE INDEX sandboxes_name_recent ON sandboxes (name, requested_at);
+  CREATE INDEX sandboxes_recent ON sandboxes (requested_at);
+
+  CREATE TABLE audit_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    sandbox_id TEXT,
+    details    TEXT NOT NULL DEFAULT '{}'
+  ) STRICT;
+  CREATE INDEX audit_events_sandbox ON audit_events (sandbox_id, id);
+
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+  CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+  `,
+];

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { ClusterInfo } from '../../core/ports.js';
+
+/** The part of `k3d cluster list -o json` the bot relies on; other keys are allowed and ignored. */
+const ClusterListJson = z.array(
+  z.looseObject({
+    name: z.string(),
+    serversRunning: z.number().int(),
+    serversCount: z.number().int(),
+    agentsRunning: z.number().int(),
+    agentsCount: z.number().int(),
+  }),
+);
+
+export function parseClusterList(stdout: string): ClusterInfo[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout.trim() || 'null');
+  } catch {
+    return undefined;
+  }
+  const parsed = ClusterListJson.safeParse(json);
+  if (!parsed.success) return undefined;
+  return parsed.data.map(({ name, serversRunning, serversCount, agentsRunning, agentsCount }) => ({
+    name,
+    serversRunning,
+    serversCount,
+    agentsRunning,
+    agentsCount,
+  }));
+}
+
+/** `k3d kubeconfig get` prints a `---` document marker first; the kubeconfig is what follows. */
+export function parseKubeconfig(stdout: string): string | undefined {
+  const yaml = stdout.replace(/^---\s*\n/, '');
+  return /^apiVersion: v1$/m.test(yaml) && /^clusters:$/m.test(yaml) && /^users:$/m.test(yaml)
+    ? yaml
+    : undefined;
+}
+
+/**
+ * The message of the most telling log line, from k3d's logfmt output (LOG_COLORS=false):
+ * the first ERRO line names the phase that failed; the FATA line only says "rolled back".
+ */
+export function failureReason(stderr: string): string | undefined {
+  const messages = (level: string) =>
+    [...stderr.matchAll(new RegExp(`level=${level} msg="((?:[^"\\\\]|\\\\.)*)"`, 'g'))].map((m) =>
+      (m[1] ?? '').replace(/\\"/g, '"').replace(/\\\\/g, '\\'),
+    );
+  const plain = stderr.match(/^(?:FATA|ERRO)\S*\s+(.+)$/m)?.[1]?.trim();
+  return messages('error')[0] ?? messages('fatal')[0] ?? plain;
+}

@@ -1,0 +1,145 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ClusterError, type ClusterRuntime, type CreateClusterSpec } from '../../core/ports.js';
+import { CommandError, type CommandRunner, outputTail } from '../../lib/command-runner.js';
+import { KeyedMutex } from '../../lib/keyed-mutex.js';
+import { failureReason, parseClusterList, parseKubeconfig } from './k3d-output.js';
+
+export interface K3dRuntimeOptions {
+  run: CommandRunner;
+  bin: string;
+  /** Only clusters with this prefix are ever created or deleted. */
+  prefix: string;
+  /** Host written into kubeconfigs (`--api-port HOST:PORT`). */
+  apiHost: string;
+  createTimeoutMs: number;
+  commandTimeoutMs?: number;
+}
+
+/**
+ * ClusterRuntime over the k3d CLI. Every call runs with LOG_COLORS=false (parseable logfmt) and a private
+ * scratch KUBECONFIG, so k3d never touches the operator's ~/.kube/config; operations on one name are serialised.
+ */
+export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
+  const { run, bin, prefix, apiHost, createTimeoutMs } = options;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 120_000;
+  const perName = new KeyedMutex();
+
+  function assertOurs(clusterName: string): void {
+    if (!clusterName.startsWith(prefix) || clusterName.length > 32) {
+      throw new Error(`refusing to touch cluster "${clusterName}": it does not carry the prefix "${prefix}"`);
+    }
+  }
+
+  async function k3d(args: string[], timeoutMs = commandTimeoutMs) {
+    const scratch = await mkdtemp(path.join(tmpdir(), 'sandbox-k3d-'));
+    try {
+      return await run(bin, args, {
+        timeoutMs,
+        env: { LOG_COLORS: 'false', KUBECONFIG: path.join(scratch, 'kubeconfig.yaml') },
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  function toClusterError(error: unknown, what: string): ClusterError {
+    if (!(error instanceof CommandError)) return new ClusterError(`${what}: ${String(error)}`, '');
+    const detail = outputTail(error.stderr || error.stdout);
+    if (error.timedOut) return new ClusterError(`${what}: ${error.message}`, detail, 'timeout');
+    if (error.exitCode === undefined)
+      return new ClusterError(`${what}: ${error.message}`, detail, 'unavailable');
+    const reason = failureReason(error.stderr) ?? error.message;
+    const kind = /port is already allocated/.test(error.stderr) ? 'port_in_use' : 'failed';
+    return new ClusterError(`${what}: ${reason}`, detail, kind);
+  }
+
+  async function list() {
+    let stdout: string;
+    try {
+      ({ stdout } = await k3d(['cluster', 'list', '-o', 'json']));
+    } catch (error) {
+      throw toClusterError(error, 'k3d cluster list failed');
+    }
+    const clusters = parseClusterList(stdout);
+    if (!clusters) {
+      throw new ClusterError(
+        'k3d cluster list printed output that is not the expected JSON',
+        outputTail(stdout),
+        'unavailable',
+      );
+    }
+    return clusters;
+  }
+
+  return {
+    create(spec: CreateClusterSpec) {
+      assertOurs(spec.clusterName);
+      // k3d applies --timeout to each of its three phases, so give each a third and keep the whole
+      // create inside SANDBOX_CREATE_TIMEOUT with the runner's kill as the backstop (k3d-cli.md §1.3).
+      const phaseSeconds = Math.max(10, Math.floor(createTimeoutMs / 3000));
+      const args = [
+        'cluster',
+        'create',
+        spec.clusterName,
+        '--servers',
+        String(spec.servers),
+        '--agents',
+        String(spec.agents),
+        '--api-port',
+        `${apiHost}:${spec.apiPort}`,
+        '--kubeconfig-update-default=false',
+        '--kubeconfig-switch-context=false',
+        '--timeout',
+        `${phaseSeconds}s`,
+        '--wait',
+      ];
+      return perName.run(spec.clusterName, async () => {
+        try {
+          await k3d(args, createTimeoutMs);
+        } catch (error) {
+          throw toClusterError(error, `creating ${spec.clusterName} failed`);
+        }
+      });
+    },
+
+    kubeconfig(clusterName) {
+      assertOurs(clusterName);
+      return perName.run(clusterName, async () => {
+        let stdout: string;
+        try {
+          ({ stdout } = await k3d(['kubeconfig', 'get', clusterName]));
+        } catch (error) {
+          throw toClusterError(error, `reading the kubeconfig of ${clusterName} failed`);
+        }
+        const kubeconfig = parseKubeconfig(stdout);
+        // Never include stdout in this error: it may be most of a kubeconfig.
+        if (!kubeconfig) throw new ClusterError(`k3d printed no kubeconfig for ${clusterName}`, '');
+        return kubeconfig;
+      });
+    },
+
+    delete(clusterName) {
+      assertOurs(clusterName);
+      return perName.run(clusterName, async () => {
+        let stderr = '';
+        try {
+          ({ stderr } = await k3d(['cluster', 'delete', clusterName]));
+        } catch (error) {
+          throw toClusterError(error, `deleting ${clusterName} failed`);
+        }
+        // k3d exits 0 even when Docker is down or a container would not go (k3d-cli.md §5): confirm.
+        const still = (await list()).some((c) => c.name === clusterName);
+        if (still) {
+          throw new ClusterError(
+            `deleting ${clusterName} failed: k3d reported success but the cluster is still there`,
+            outputTail(stderr),
+          );
+        }
+      });
+    },
+
+    list,
+  };
+}

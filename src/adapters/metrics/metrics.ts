@@ -1,0 +1,102 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SandboxEvents } from '../../core/events.js';
+import type { SandboxStatus } from '../../core/sandbox.js';
+import type { CommandObservation } from '../../lib/command-runner.js';
+
+/** The project's metrics, on a registry of their own per app (never prom-client's global default). */
+export function createMetrics(countByStatus: () => Record<SandboxStatus, number>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'sandbox_requests_total',
+    help: 'Sandbox requests by outcome (requested, approved, denied, cancelled, ready, failed, destroyed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'sandboxes',
+    help: 'Sandboxes by state, read from the database at scrape time',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      for (const [state, n] of Object.entries(countByStatus())) this.set({ state }, n);
+    },
+  });
+  const provisionDuration = new Histogram({
+    name: 'sandbox_provision_duration_seconds',
+    help: 'From the start of k3d cluster create to a stored kubeconfig',
+    buckets: [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600],
+    registers: [registry],
+  });
+  const approvalWait = new Histogram({
+    name: 'sandbox_approval_wait_seconds',
+    help: 'From a request to its approval or denial',
+    buckets: [10, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600],
+    registers: [registry],
+  });
+  const expirations = new Counter({
+    name: 'sandbox_expirations_total',
+    help: 'Sandboxes destroyed because their time-to-live ran out',
+    registers: [registry],
+  });
+  const destroyFailures = new Counter({
+    name: 'sandbox_destroy_failures_total',
+    help: 'Failed cluster delete attempts (each is retried)',
+    registers: [registry],
+  });
+  const commandDuration = new Histogram({
+    name: 'sandbox_command_duration_seconds',
+    help: 'Duration of k3d and kubectl commands by command and outcome',
+    labelNames: ['bin', 'command', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+  const slackErrors = new Counter({
+    name: 'slack_api_errors_total',
+    help: 'Slack Web API calls that failed, by method and error',
+    labelNames: ['method', 'error'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    slackErrors,
+    observeCommand(o: CommandObservation) {
+      const bin = o.bin.split('/').pop() ?? o.bin;
+      commandDuration.observe({ bin, command: o.command, outcome: o.outcome }, o.durationMs / 1000);
+    },
+    /** Counts what the core reports; metrics never read state the events do not carry. */
+    subscribe(events: SandboxEvents) {
+      return events.on((event) => {
+        switch (event.type) {
+          case 'requested':
+          case 'cancelled':
+          case 'failed':
+          case 'destroyed':
+            requests.inc({ outcome: event.type });
+            if (event.type === 'destroyed' && event.sandbox.destroyReason === 'expired') expirations.inc();
+            break;
+          case 'approved':
+          case 'denied':
+            requests.inc({ outcome: event.type });
+            if (event.sandbox.decidedAt !== null) {
+              approvalWait.observe((event.sandbox.decidedAt - event.sandbox.requestedAt) / 1000);
+            }
+            break;
+          case 'ready':
+            requests.inc({ outcome: 'ready' });
+            provisionDuration.observe(event.durationMs / 1000);
+            break;
+          case 'destroyFailed':
+            destroyFailures.inc();
+            break;
+          default:
+            break;
+        }
+      });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

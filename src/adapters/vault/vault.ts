@@ -1,0 +1,52 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Vault } from '../../core/ports.js';
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+export const KEY_FILE_NAME = 'encryption.key';
+
+/** AES-256-GCM with a random 96-bit IV per message; the output is `v1:<base64 iv|tag|ciphertext>`. */
+export function createVault(key: Buffer): Vault {
+  if (key.length !== 32) throw new Error(`an encryption key must be 32 bytes, got ${key.length}`);
+  return {
+    encrypt(plaintext) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+    },
+    decrypt(ciphertext) {
+      const [version, payload] = ciphertext.split(':', 2);
+      if (version !== VERSION || !payload) throw new Error('not a ciphertext this vault wrote');
+      const raw = Buffer.from(payload, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
+    },
+  };
+}
+
+/**
+ * The key from SANDBOX_ENCRYPTION_KEY when set; otherwise the key file in DATA_DIR, generated on first start
+ * with mode 0600. A key file readable by others is tightened, since it guards every stored kubeconfig.
+ */
+export function loadEncryptionKey(dataDir: string, configuredKey: Buffer | undefined): Buffer {
+  if (configuredKey) return configuredKey;
+  const file = path.join(dataDir, KEY_FILE_NAME);
+  if (existsSync(file)) {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32)
+      throw new Error(`${file} does not hold a base64 32-byte key; restore it from a backup`);
+    return key;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,275 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { maxNameLength, parseDuration } from './core/sandbox.js';
+
+/** The one reader of the environment. Every variable is documented in README.md and .env.example. */
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use e.g. 90m, 4h or 1d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const idList = (pattern: RegExp, example: string) =>
+  z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(pattern, `each entry must look like ${example}`)));
+
+const API_ROLES = ['requester', 'approver', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+export interface ApiToken {
+  name: string;
+  token: string;
+  role: ApiRole;
+}
+
+/** `name:token:role` entries separated by commas or newlines; `@/path/file` reads them from a file. */
+const apiTokens = z
+  .string()
+  .default('')
+  .transform((text, ctx): ApiToken[] => {
+    let source = text.trim();
+    if (source.startsWith('@')) {
+      try {
+        source = readFileSync(source.slice(1), 'utf8');
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `cannot read ${source.slice(1)}: ${(error as Error).message}`,
+        });
+        return [];
+      }
+    }
+    const tokens: ApiToken[] = [];
+    for (const entry of source.split(/[,\n]/).map((e) => e.trim())) {
+      if (!entry || entry.startsWith('#')) continue;
+      const [name = '', token = '', role = ''] = entry.split(':');
+      if (
+        !/^[a-z0-9][a-z0-9._-]*$/i.test(name) ||
+        token.length < 16 ||
+        !API_ROLES.includes(role as ApiRole)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry "${name}:…" must be name:token:role with a token of at least 16 characters and role one of ${API_ROLES.join(', ')}`,
+        });
+        continue;
+      }
+      tokens.push({ name, token, role: role as ApiRole });
+    }
+    return tokens;
+  });
+
+const EnvSchema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  K3D_BIN: z.string().min(1).default('k3d'),
+  KUBECTL_BIN: z.string().min(1).default('kubectl'),
+  SANDBOX_CLUSTER_PREFIX: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9-]{0,15}$/,
+      'must be 1-16 lowercase letters, digits or "-", starting with a letter or digit',
+    )
+    .default('sbx-'),
+  SANDBOX_API_HOST: z.string().min(1).default('127.0.0.1'),
+  SANDBOX_API_PORT_RANGE: z
+    .string()
+    .default('6550-6999')
+    .transform((text, ctx) => {
+      const match = /^(\d+)-(\d+)$/.exec(text.trim());
+      const from = Number(match?.[1]);
+      const to = Number(match?.[2]);
+      if (!match || from < 1024 || to > 65535 || from > to) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be FROM-TO with 1024 <= FROM <= TO <= 65535, e.g. 6550-6999',
+        });
+        return z.NEVER;
+      }
+      return { from, to };
+    }),
+  SANDBOX_ENCRYPTION_KEY: optional(
+    z
+      .string()
+      .transform((text) => Buffer.from(text.trim(), 'base64'))
+      .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)'),
+  ),
+  SANDBOX_MAX_SERVERS: int(3, 1, 9),
+  SANDBOX_MAX_AGENTS: int(3, 0, 20),
+  SANDBOX_DEFAULT_TTL: duration('2h'),
+  SANDBOX_MAX_TTL: duration('24h'),
+  SANDBOX_MAX_LIFETIME: duration('72h'),
+  SANDBOX_MAX_PER_USER: int(3, 1, 1000),
+  SANDBOX_MAX_TOTAL: int(20, 1, 10000),
+  SANDBOX_PROVISION_CONCURRENCY: int(2, 1, 32),
+  SANDBOX_CREATE_TIMEOUT: duration('10m'),
+  SANDBOX_SWEEP_SCHEDULE: z.string().default('* * * * *'),
+  SANDBOX_WARN_BEFORE: duration('15m'),
+  SANDBOX_EXTEND_BY: duration('1h'),
+  SANDBOX_APPROVAL_TIMEOUT: duration('24h'),
+  SANDBOX_AUTO_SMOKE_TEST: bool(true),
+  SANDBOX_SMOKE_IMAGE: z.string().min(1).default('nginx:alpine'),
+  SANDBOX_SMOKE_SUITES_DIR: optional(z.string()),
+  SLACK_BOT_TOKEN: optional(z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-')),
+  SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'must be the signing secret from the app settings')),
+  SLACK_API_URL: z
+    .url({ error: 'must be a URL like https://slack.com/api/' })
+    .default('https://slack.com/api/'),
+  SLACK_APPROVERS_CHANNEL: optional(
+    z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD'),
+  ),
+  SLACK_AUDIT_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD')),
+  SLACK_APPROVERS: idList(/^[UW][A-Z0-9]+$/, 'U0123ABCD'),
+  SLACK_APPROVER_GROUP: optional(z.string().regex(/^S[A-Z0-9]+$/, 'must be a user group id like S0123ABCD')),
+  SLACK_ADMINS: idList(/^[UW][A-Z0-9]+$/, 'U0123ABCD'),
+  SANDBOX_ALLOW_SELF_APPROVAL: bool(false),
+  API_TOKENS: apiTokens,
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+/** Raised with every problem at once, one line per variable, so an operator can fix them in one go. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the environment. Throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const check = (ok: boolean, problem: string) => ok || problems.push(problem);
+  check(
+    e.SANDBOX_DEFAULT_TTL <= e.SANDBOX_MAX_TTL,
+    'SANDBOX_DEFAULT_TTL: must not be longer than SANDBOX_MAX_TTL',
+  );
+  check(
+    e.SANDBOX_MAX_TTL <= e.SANDBOX_MAX_LIFETIME,
+    'SANDBOX_MAX_TTL: must not be longer than SANDBOX_MAX_LIFETIME',
+  );
+  check(
+    maxNameLength(e.SANDBOX_CLUSTER_PREFIX) >= 8,
+    'SANDBOX_CLUSTER_PREFIX: leaves fewer than 8 characters for names',
+  );
+  if (e.SLACK_BOT_TOKEN) {
+    check(
+      Boolean(e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN),
+      'SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+    check(Boolean(e.SLACK_APPROVERS_CHANNEL), 'SLACK_APPROVERS_CHANNEL: required with SLACK_BOT_TOKEN');
+    check(
+      e.SLACK_APPROVERS.length > 0 || Boolean(e.SLACK_APPROVER_GROUP),
+      'SLACK_APPROVERS: name at least one approver (or set SLACK_APPROVER_GROUP) so requests can be decided',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseFile: path.join(dataDir, 'sandbox-bot.db'),
+    logLevel: e.LOG_LEVEL,
+    k3dBin: e.K3D_BIN,
+    kubectlBin: e.KUBECTL_BIN,
+    encryptionKey: e.SANDBOX_ENCRYPTION_KEY,
+    sandbox: {
+      clusterPrefix: e.SANDBOX_CLUSTER_PREFIX,
+      apiHost: e.SANDBOX_API_HOST,
+      apiPortRange: e.SANDBOX_API_PORT_RANGE,
+      maxServers: e.SANDBOX_MAX_SERVERS,
+      maxAgents: e.SANDBOX_MAX_AGENTS,
+      defaultTtlMs: e.SANDBOX_DEFAULT_TTL,
+      maxTtlMs: e.SANDBOX_MAX_TTL,
+      maxLifetimeMs: e.SANDBOX_MAX_LIFETIME,
+      maxPerUser: e.SANDBOX_MAX_PER_USER,
+      maxTotal: e.SANDBOX_MAX_TOTAL,
+      extendByMs: e.SANDBOX_EXTEND_BY,
+      allowSelfApproval: e.SANDBOX_ALLOW_SELF_APPROVAL,
+      provisionConcurrency: e.SANDBOX_PROVISION_CONCURRENCY,
+      createTimeoutMs: e.SANDBOX_CREATE_TIMEOUT,
+    },
+    jobs: {
+      sweepSchedule: e.SANDBOX_SWEEP_SCHEDULE,
+      warnBeforeMs: e.SANDBOX_WARN_BEFORE,
+      approvalTimeoutMs: e.SANDBOX_APPROVAL_TIMEOUT,
+    },
+    smoke: {
+      autoRun: e.SANDBOX_AUTO_SMOKE_TEST,
+      image: e.SANDBOX_SMOKE_IMAGE,
+      suitesDir: e.SANDBOX_SMOKE_SUITES_DIR,
+    },
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL,
+      approversChannel: e.SLACK_APPROVERS_CHANNEL,
+      auditChannel: e.SLACK_AUDIT_CHANNEL,
+      approvers: e.SLACK_APPROVERS,
+      approverGroup: e.SLACK_APPROVER_GROUP,
+      admins: e.SLACK_ADMINS,
+    },
+    api: { tokens: e.API_TOKENS },
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/**
+ * Values from a `.env` file in the working directory, under the real environment (which wins).
+ * Returns a new object; process.env is not modified.
+ */
+export function withDotEnv(
+  env: Record<string, string | undefined>,
+  file = '.env',
+): Record<string, string | undefined> {
+  if (!existsSync(file)) return env;
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
+}

@@ -1,0 +1,46 @@
+/**
+ * The few errors the core raises. Messages are written for the person who will read them and say what to do;
+ * every door maps `code` once (Slack ephemeral text, HTTP status, MCP isError).
+ */
+export type SandboxErrorCode = 'invalid_input' | 'not_found' | 'forbidden' | 'quota_exceeded' | 'conflict';
+
+export class SandboxError extends Error {
+  constructor(
+    readonly code: SandboxErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidInput extends SandboxError {
+  constructor(message: string) {
+    super('invalid_input', message);
+  }
+}
+
+export class NotFound extends SandboxError {
+  constructor(what: string) {
+    super('not_found', `${what} was not found. \`/sandbox list\` shows your sandboxes.`);
+  }
+}
+
+export class Forbidden extends SandboxError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+export class QuotaExceeded extends SandboxError {
+  constructor(message: string) {
+    super('quota_exceeded', message);
+  }
+}
+
+/** The sandbox is not in a state that allows the action, usually because someone else acted first. */
+export class Conflict extends SandboxError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}

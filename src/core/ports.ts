@@ -1,0 +1,138 @@
+import type { Sandbox, SandboxStatus } from './sandbox.js';
+
+/** The interfaces the core needs from the outside world. Each is small enough to fake in a screen. */
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** An append-only record of who did what. `details` must never hold a secret. */
+export interface AuditEvent {
+  at: number;
+  actor: string;
+  action: string;
+  sandboxId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface NewSandbox extends Omit<Sandbox, 'status'> {
+  status: 'PENDING_APPROVAL';
+}
+
+/** Fields that a transition may change together with the status. */
+export type SandboxPatch = Partial<
+  Pick<
+    Sandbox,
+    | 'decidedAt'
+    | 'decidedBy'
+    | 'decisionNote'
+    | 'creatingAt'
+    | 'readyAt'
+    | 'expiresAt'
+    | 'destroyedAt'
+    | 'warnedForExpiresAt'
+    | 'failureReason'
+    | 'destroyReason'
+    | 'createAttempts'
+    | 'apiPort'
+    | 'approvalMessage'
+  >
+>;
+
+export interface ListFilter {
+  owner?: string;
+  name?: string;
+  statuses?: readonly SandboxStatus[];
+  limit?: number;
+}
+
+export interface SandboxStore {
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), so reads and writes inside it see one state. */
+  transaction<T>(fn: () => T): T;
+  insert(sandbox: NewSandbox): Sandbox;
+  get(id: string): Sandbox | undefined;
+  getByApprovalId(approvalId: string): Sandbox | undefined;
+  /** The sandbox with this name that is not in a final state, if any. */
+  findCurrentByName(name: string): Sandbox | undefined;
+  /** Newest first. */
+  list(filter: ListFilter): Sandbox[];
+  count(filter: { owner?: string; statuses: readonly SandboxStatus[] }): number;
+  countByStatus(): Record<SandboxStatus, number>;
+  /**
+   * Compare-and-set: applies `patch` (and `to`, when given) only while the row is in one of `from`.
+   * Returns the updated sandbox, or undefined when the row was not in such a state.
+   */
+  transition(
+    id: string,
+    from: readonly SandboxStatus[],
+    to: SandboxStatus | null,
+    patch: SandboxPatch,
+  ): Sandbox | undefined;
+  /** QUEUED sandboxes in approval order, oldest first. */
+  queued(limit: number): Sandbox[];
+  /** API ports held by sandboxes whose cluster may exist. */
+  portsInUse(): Set<number>;
+  /** ACTIVE sandboxes whose expiry is at or before `until`, soonest first; cost follows the number returned. */
+  activeExpiringBy(until: number, limit: number): Sandbox[];
+  /** PENDING_APPROVAL requests filed at or before `before`. */
+  pendingRequestedBefore(before: number, limit: number): Sandbox[];
+  setKubeconfig(id: string, encrypted: string | null): void;
+  getKubeconfig(id: string): string | undefined;
+  appendAudit(event: AuditEvent): void;
+  listAudit(filter: { sandboxId?: string; limit?: number }): AuditEvent[];
+}
+
+/** What `k3d cluster list` tells about one cluster. */
+export interface ClusterInfo {
+  name: string;
+  serversRunning: number;
+  serversCount: number;
+  agentsRunning: number;
+  agentsCount: number;
+}
+
+export interface CreateClusterSpec {
+  clusterName: string;
+  servers: number;
+  agents: number;
+  apiPort: number;
+}
+
+/** The container runtime that makes clusters (k3d on Docker). Every method is safe to call again. */
+export interface ClusterRuntime {
+  /** Creates the cluster and returns when k3d reports it created; throws ClusterError on failure or timeout. */
+  create(spec: CreateClusterSpec): Promise<void>;
+  /** The admin kubeconfig YAML of a cluster. Secret: never log it. */
+  kubeconfig(clusterName: string): Promise<string>;
+  /** Deletes the cluster and confirms it is gone; deleting a missing cluster succeeds. */
+  delete(clusterName: string): Promise<void>;
+  /** Clusters that exist now, ours or not. */
+  list(): Promise<ClusterInfo[]>;
+}
+
+/** An error from the cluster runtime with a short reason fit for a user, and the tool's own output tail. */
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string,
+    readonly kind: 'failed' | 'timeout' | 'port_in_use' | 'unavailable' = 'failed',
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+/** Encrypts secrets at rest. */
+export interface Vault {
+  encrypt(plaintext: string): string;
+  decrypt(ciphertext: string): string;
+}

@@ -1,0 +1,180 @@
+import type { SandboxEvents } from './events.js';
+import { ClusterError, type ClusterRuntime, type Logger } from './ports.js';
+import type { Sandbox } from './sandbox.js';
+import type { SandboxService } from './sandbox-service.js';
+
+export interface ProvisionerOptions {
+  /** Creates that may run at once. */
+  concurrency: number;
+  /** How often a port clash sends a sandbox back to the queue before it fails. */
+  maxCreateAttempts?: number;
+  /** Delete attempts in a row before a destroy is left for the reconciler to retry. */
+  destroyAttempts?: number;
+  /** First backoff between delete attempts; doubles each time. */
+  destroyBackoffMs?: number;
+}
+
+export interface ProvisionerDeps {
+  service: SandboxService;
+  runtime: ClusterRuntime;
+  events: SandboxEvents;
+  logger: Logger;
+  options: ProvisionerOptions;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Works the durable queue: the rows in QUEUED, at most `concurrency` creates at a time, oldest approval first.
+ * It is woken by `approved` and `destroying` events and resumes what the database says at start-up, so a
+ * restart loses nothing. All state lives in the database; the sets here only stop one process doing a job twice.
+ */
+export class Provisioner {
+  private readonly service: SandboxService;
+  private readonly runtime: ClusterRuntime;
+  private readonly events: SandboxEvents;
+  private readonly logger: Logger;
+  private readonly concurrency: number;
+  private readonly maxCreateAttempts: number;
+  private readonly destroyAttempts: number;
+  private readonly destroyBackoffMs: number;
+  private readonly creating = new Set<string>();
+  private readonly destroying = new Set<string>();
+  private readonly work = new Set<Promise<void>>();
+  /** Ports k3d found taken by something else; skipped when allocating. */
+  private readonly clashedPorts = new Set<number>();
+  private running = false;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(deps: ProvisionerDeps) {
+    this.service = deps.service;
+    this.runtime = deps.runtime;
+    this.events = deps.events;
+    this.logger = deps.logger;
+    this.concurrency = deps.options.concurrency;
+    this.maxCreateAttempts = deps.options.maxCreateAttempts ?? 3;
+    this.destroyAttempts = deps.options.destroyAttempts ?? 3;
+    this.destroyBackoffMs = deps.options.destroyBackoffMs ?? 2000;
+  }
+
+  /** Starts listening and resumes queued creates and unfinished destroys. CREATING rows are the reconciler's. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.events.on((event) => {
+      if (event.type === 'approved') this.pump();
+      if (event.type === 'destroying') this.destroy(event.sandbox);
+    });
+    for (const sandbox of this.service.inStatus('DESTROYING')) this.destroy(sandbox);
+    this.pump();
+  }
+
+  /** Stops taking new work and waits up to `graceMs` for running k3d commands to finish. */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.work]), timer]);
+  }
+
+  /** Resolves when no create or destroy is running (tests and benchmarks). */
+  async idle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  get activeCreates(): number {
+    return this.creating.size;
+  }
+
+  /** Claims queued sandboxes while there is a free slot. */
+  pump(): void {
+    while (this.running && this.creating.size < this.concurrency) {
+      const sandbox = this.service.claimNextQueued(this.clashedPorts);
+      if (!sandbox) return;
+      this.creating.add(sandbox.id);
+      this.track(
+        this.create(sandbox).finally(() => {
+          this.creating.delete(sandbox.id);
+          this.pump();
+        }),
+      );
+    }
+  }
+
+  /** Deletes the cluster of a DESTROYING sandbox, retrying with backoff; the reconciler retries what is left. */
+  destroy(sandbox: Sandbox): void {
+    if (!this.running || this.destroying.has(sandbox.id)) return;
+    this.destroying.add(sandbox.id);
+    this.track(this.runDestroy(sandbox).finally(() => this.destroying.delete(sandbox.id)));
+  }
+
+  private track(promise: Promise<void>): void {
+    const tracked = promise.catch((error: unknown) =>
+      this.logger.error({ err: error }, 'provisioner work failed'),
+    );
+    this.work.add(tracked);
+    void tracked.finally(() => this.work.delete(tracked));
+  }
+
+  private async create(sandbox: Sandbox): Promise<void> {
+    const started = performance.now();
+    const log = { sandbox: sandbox.id, cluster: sandbox.clusterName };
+    try {
+      await this.runtime.create({
+        clusterName: sandbox.clusterName,
+        servers: sandbox.servers,
+        agents: sandbox.agents,
+        apiPort: sandbox.apiPort as number,
+      });
+      const kubeconfig = await this.runtime.kubeconfig(sandbox.clusterName);
+      this.service.markReady(sandbox.id, kubeconfig, performance.now() - started);
+      this.logger.info({ ...log, ms: Math.round(performance.now() - started) }, 'sandbox ready');
+    } catch (error) {
+      const clusterError =
+        error instanceof ClusterError
+          ? error
+          : new ClusterError(error instanceof Error ? error.message : String(error), '');
+      this.logger.warn({ ...log, err: clusterError.message, kind: clusterError.kind }, 'create failed');
+      const cleaned = await this.deleteQuietly(sandbox.clusterName);
+      if (clusterError.kind === 'port_in_use' && sandbox.createAttempts < this.maxCreateAttempts && cleaned) {
+        if (sandbox.apiPort !== null) this.clashedPorts.add(sandbox.apiPort);
+        this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`);
+        return;
+      }
+      const reason = cleaned
+        ? clusterError.message
+        : `${clusterError.message} (cleaning up the partial cluster also failed)`;
+      this.service.markFailed(sandbox.id, reason, clusterError.detail);
+    }
+  }
+
+  private async deleteQuietly(clusterName: string): Promise<boolean> {
+    try {
+      await this.runtime.delete(clusterName);
+      return true;
+    } catch (error) {
+      this.logger.error(
+        { cluster: clusterName, err: (error as Error).message },
+        'cleanup after a failed create failed',
+      );
+      return false;
+    }
+  }
+
+  private async runDestroy(sandbox: Sandbox): Promise<void> {
+    for (let attempt = 1; attempt <= this.destroyAttempts; attempt++) {
+      try {
+        await this.runtime.delete(sandbox.clusterName);
+        this.service.markDestroyed(sandbox.id);
+        return;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.logger.warn({ sandbox: sandbox.id, attempt, err: message }, 'delete failed');
+        this.service.recordDestroyFailure(sandbox.id, attempt, message);
+        if (attempt < this.destroyAttempts && this.running)
+          await sleep(this.destroyBackoffMs * 2 ** (attempt - 1));
+        if (!this.running) return;
+      }
+    }
+  }
+}

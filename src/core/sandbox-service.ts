@@ -1,0 +1,476 @@
+import { randomBytes } from 'node:crypto';
+import { Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
+import type { SandboxEvent, SandboxEvents } from './events.js';
+import { type Actor, assertMayDecide, assertMayManage, type PolicyOptions, SYSTEM_ACTOR } from './policy.js';
+import type { Clock, ListFilter, SandboxPatch, SandboxStore, Vault } from './ports.js';
+import {
+  describeIssues,
+  formatDuration,
+  QUOTA_STATUSES,
+  type RequestChannel,
+  type Sandbox,
+  type SandboxLimits,
+  type SandboxSpecInput,
+  type SandboxStatus,
+  sandboxSpecSchema,
+} from './sandbox.js';
+
+export interface SandboxServiceOptions extends SandboxLimits, PolicyOptions {
+  maxPerUser: number;
+  maxTotal: number;
+  maxLifetimeMs: number;
+  extendByMs: number;
+  apiPortRange: { from: number; to: number };
+}
+
+export interface SandboxServiceDeps {
+  store: SandboxStore;
+  events: SandboxEvents;
+  clock: Clock;
+  vault: Vault;
+  options: SandboxServiceOptions;
+}
+
+export interface RequestOptions {
+  via: RequestChannel;
+  /** The person the cluster is for, when the actor (an agent or script) asks on their behalf. */
+  onBehalfOf?: string;
+}
+
+const newId = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).toString('hex')}`;
+
+/** Human words for where a sandbox is now, used when an action loses a race or comes too late. */
+export function describeState(s: Sandbox): string {
+  switch (s.status) {
+    case 'PENDING_APPROVAL':
+      return 'is waiting for approval';
+    case 'QUEUED':
+      return `was already approved by ${s.decidedBy} and is queued`;
+    case 'CREATING':
+      return 'is being created';
+    case 'ACTIVE':
+      return 'is active';
+    case 'DESTROYING':
+      return 'is being destroyed';
+    case 'DESTROYED':
+      return 'was already destroyed';
+    case 'FAILED':
+      return `failed${s.failureReason ? ` (${s.failureReason})` : ''}`;
+    case 'DENIED':
+      return `was already denied by ${s.decidedBy}`;
+    case 'CANCELLED':
+      return `was cancelled${s.decisionNote ? ` (${s.decisionNote})` : ''}`;
+  }
+}
+
+/**
+ * The use cases of the sandbox lifecycle. Every state change is a compare-and-set on the row with its audit
+ * row in the same transaction; events go out only after the commit, so a lost race has no side effects.
+ */
+export class SandboxService {
+  private readonly store: SandboxStore;
+  private readonly events: SandboxEvents;
+  private readonly clock: Clock;
+  private readonly vault: Vault;
+  readonly options: SandboxServiceOptions;
+  private readonly specSchema: ReturnType<typeof sandboxSpecSchema>;
+
+  constructor(deps: SandboxServiceDeps) {
+    this.store = deps.store;
+    this.events = deps.events;
+    this.clock = deps.clock;
+    this.vault = deps.vault;
+    this.options = deps.options;
+    this.specSchema = sandboxSpecSchema(deps.options);
+  }
+
+  /** Files a request for approval. Validation, the name check and both quotas run in the insert's transaction. */
+  request(actor: Actor, input: SandboxSpecInput | Record<string, unknown>, options: RequestOptions): Sandbox {
+    const parsed = this.specSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidInput(describeIssues(parsed.error));
+    const spec = parsed.data;
+    const owner = options.onBehalfOf ?? actor.id;
+    const now = this.clock.now();
+
+    const sandbox = this.store.transaction(() => {
+      const existing = this.store.findCurrentByName(spec.name);
+      if (existing) {
+        throw new Conflict(
+          `A sandbox named ${spec.name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,
+        );
+      }
+      const mine = this.store.count({ owner, statuses: QUOTA_STATUSES });
+      if (mine >= this.options.maxPerUser) {
+        throw new QuotaExceeded(
+          `${owner} already has ${mine} live sandboxes (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
+        );
+      }
+      const total = this.store.count({ statuses: QUOTA_STATUSES });
+      if (total >= this.options.maxTotal) {
+        throw new QuotaExceeded(
+          `The bot is at its limit of ${this.options.maxTotal} live sandboxes; try again when one has been destroyed.`,
+        );
+      }
+      const created = this.store.insert({
+        id: newId('sb-', 4),
+        approvalId: newId('ap-', 8),
+        name: spec.name,
+        clusterName: `${this.options.clusterPrefix}${spec.name}`,
+        owner,
+        requestedBy: actor.id,
+        requestedVia: options.via,
+        servers: spec.servers,
+        agents: spec.agents,
+        ttlMs: spec.ttl,
+        reason: spec.reason || null,
+        status: 'PENDING_APPROVAL',
+        requestedAt: now,
+        decidedAt: null,
+        decidedBy: null,
+        decisionNote: null,
+        creatingAt: null,
+        readyAt: null,
+        expiresAt: null,
+        destroyedAt: null,
+        warnedForExpiresAt: null,
+        failureReason: null,
+        destroyReason: null,
+        createAttempts: 0,
+        apiPort: null,
+        approvalMessage: null,
+      });
+      this.audit(actor, 'requested', created, {
+        owner,
+        via: options.via,
+        servers: spec.servers,
+        agents: spec.agents,
+        ttl: formatDuration(spec.ttl),
+      });
+      return created;
+    });
+    this.emit({ type: 'requested', sandbox });
+    return sandbox;
+  }
+
+  /** Approves a pending request (by sandbox id or approval id) and queues it for creation. */
+  approve(actor: Actor, idOrApprovalId: string): Sandbox {
+    const current = this.require(idOrApprovalId);
+    assertMayDecide(actor, current, this.options, 'approve');
+    const now = this.clock.now();
+    const { sandbox, queuePosition } = this.store.transaction(() => {
+      const updated = this.transitionOrExplain(current, ['PENDING_APPROVAL'], 'QUEUED', 'approve', {
+        decidedAt: now,
+        decidedBy: actor.id,
+      });
+      const position = this.store.queued(Number.MAX_SAFE_INTEGER).findIndex((s) => s.id === updated.id) + 1;
+      this.audit(actor, 'approved', updated, { waitedMs: now - updated.requestedAt });
+      return { sandbox: updated, queuePosition: position };
+    });
+    this.emit({ type: 'approved', sandbox, queuePosition });
+    return sandbox;
+  }
+
+  deny(actor: Actor, idOrApprovalId: string, reason: string): Sandbox {
+    const current = this.require(idOrApprovalId);
+    assertMayDecide(actor, current, this.options, 'deny');
+    const note = reason.trim().slice(0, 500) || null;
+    const sandbox = this.store.transaction(() => {
+      const updated = this.transitionOrExplain(current, ['PENDING_APPROVAL'], 'DENIED', 'deny', {
+        decidedAt: this.clock.now(),
+        decidedBy: actor.id,
+        decisionNote: note,
+      });
+      this.audit(actor, 'denied', updated, { reason: note });
+      return updated;
+    });
+    this.emit({ type: 'denied', sandbox });
+    return sandbox;
+  }
+
+  /** Withdraws a request that has no cluster yet. The system uses it for approval timeouts. */
+  cancel(actor: Actor, idOrApprovalId: string, note = 'cancelled by the requester'): Sandbox {
+    const current = this.require(idOrApprovalId);
+    assertMayManage(actor, current, 'cancel');
+    const sandbox = this.store.transaction(() => {
+      const updated = this.transitionOrExplain(
+        current,
+        ['PENDING_APPROVAL', 'QUEUED'],
+        'CANCELLED',
+        'cancel',
+        {
+          decidedAt: current.decidedAt ?? this.clock.now(),
+          decidedBy: current.decidedBy ?? actor.id,
+          decisionNote: note,
+        },
+      );
+      this.audit(actor, 'cancelled', updated, { note });
+      return updated;
+    });
+    this.emit({ type: 'cancelled', sandbox });
+    return sandbox;
+  }
+
+  /** Pushes the expiry of an ACTIVE sandbox out, never past its maximum lifetime. Re-arms the expiry warning. */
+  extend(actor: Actor, idOrApprovalId: string, byMs = this.options.extendByMs): Sandbox {
+    const current = this.require(idOrApprovalId);
+    assertMayManage(actor, current, 'extend');
+    if (!Number.isInteger(byMs) || byMs < 60_000 || byMs > this.options.maxTtlMs) {
+      throw new InvalidInput(`An extension must be between 1m and ${formatDuration(this.options.maxTtlMs)}.`);
+    }
+    const { sandbox, previous } = this.store.transaction(() => {
+      const fresh = this.require(current.id);
+      if (fresh.status !== 'ACTIVE' || fresh.expiresAt === null || fresh.readyAt === null) {
+        throw new Conflict(`${fresh.name} ${describeState(fresh)}; only an active sandbox can be extended.`);
+      }
+      const cap = fresh.readyAt + this.options.maxLifetimeMs;
+      const wanted = fresh.expiresAt + byMs;
+      if (wanted > cap) {
+        throw new QuotaExceeded(
+          `${fresh.name} cannot live past its maximum lifetime of ${formatDuration(this.options.maxLifetimeMs)}, ` +
+            `reached at ${new Date(cap).toISOString()}; ${formatDuration(Math.max(0, cap - fresh.expiresAt))} of extension is left.`,
+        );
+      }
+      const updated = this.transitionOrExplain(fresh, ['ACTIVE'], null, 'extend', { expiresAt: wanted });
+      this.audit(actor, 'extended', updated, { byMs, expiresAt: new Date(wanted).toISOString() });
+      return { sandbox: updated, previous: fresh.expiresAt };
+    });
+    this.emit({ type: 'extended', sandbox, previousExpiresAt: previous });
+    return sandbox;
+  }
+
+  /**
+   * Destroys a sandbox: an ACTIVE one goes DESTROYING (the provisioner deletes the cluster), a request that
+   * has no cluster yet is cancelled. Destroying what is already gone is refused with its state.
+   */
+  destroy(actor: Actor, idOrApprovalId: string, reason = 'destroyed by its owner'): Sandbox {
+    const current = this.require(idOrApprovalId);
+    assertMayManage(actor, current, 'destroy');
+    if (current.status === 'PENDING_APPROVAL' || current.status === 'QUEUED') {
+      return this.cancel(actor, current.id, reason);
+    }
+    if (current.status === 'CREATING') {
+      throw new Conflict(`${current.name} is being created; destroy it once it is active (or it fails).`);
+    }
+    return this.beginDestroy(actor, current, reason);
+  }
+
+  /** The TTL reaper's entry: an ACTIVE sandbox past its expiry starts being destroyed. */
+  expire(id: string): Sandbox | undefined {
+    const current = this.store.get(id);
+    if (current?.status !== 'ACTIVE') return undefined;
+    try {
+      return this.beginDestroy(SYSTEM_ACTOR, current, 'expired');
+    } catch (error) {
+      if (error instanceof Conflict) return undefined; // someone destroyed or extended it meanwhile
+      throw error;
+    }
+  }
+
+  private beginDestroy(actor: Actor, current: Sandbox, reason: string): Sandbox {
+    const sandbox = this.store.transaction(() => {
+      const updated = this.transitionOrExplain(current, ['ACTIVE'], 'DESTROYING', 'destroy', {
+        destroyReason: reason,
+      });
+      this.audit(actor, 'destroy_requested', updated, { reason });
+      return updated;
+    });
+    this.emit({ type: 'destroying', sandbox });
+    return sandbox;
+  }
+
+  get(idOrApprovalId: string): Sandbox | undefined {
+    return this.store.get(idOrApprovalId) ?? this.store.getByApprovalId(idOrApprovalId);
+  }
+
+  /** The current sandbox with this name, or else the most recent one that had it. */
+  getByName(name: string): Sandbox | undefined {
+    return this.store.findCurrentByName(name) ?? this.store.list({ name, limit: 1 })[0];
+  }
+
+  list(filter: ListFilter = {}): Sandbox[] {
+    return this.store.list(filter);
+  }
+
+  /** The kubeconfig of an ACTIVE sandbox, for its owner or an admin. The read is audited, the content never. */
+  kubeconfig(actor: Actor, idOrApprovalId: string, purpose = 'read'): string {
+    const sandbox = this.require(idOrApprovalId);
+    if (!actor.isAdmin && actor.id !== sandbox.owner) {
+      throw new Forbidden(`Only the owner of ${sandbox.name} or an admin may fetch its kubeconfig.`);
+    }
+    const encrypted = sandbox.status === 'ACTIVE' ? this.store.getKubeconfig(sandbox.id) : undefined;
+    if (!encrypted)
+      throw new Conflict(
+        `${sandbox.name} ${describeState(sandbox)}; a kubeconfig exists only while it is active.`,
+      );
+    this.store.transaction(() => this.audit(actor, 'kubeconfig_read', sandbox, { purpose }));
+    return this.vault.decrypt(encrypted);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The provisioner's and the jobs' side
+
+  /** Moves the oldest QUEUED sandbox to CREATING with a free API port; undefined when nothing is queued. */
+  claimNextQueued(avoidPorts: ReadonlySet<number> = new Set()): Sandbox | undefined {
+    const claimed = this.store.transaction(() => {
+      const [next] = this.store.queued(1);
+      if (!next) return undefined;
+      const port = this.freePort(avoidPorts);
+      if (port === undefined) return undefined;
+      const updated = this.store.transition(next.id, ['QUEUED'], 'CREATING', {
+        creatingAt: this.clock.now(),
+        apiPort: port,
+        createAttempts: next.createAttempts + 1,
+      });
+      if (!updated) return undefined;
+      this.audit(SYSTEM_ACTOR, 'creating', updated, { apiPort: port, attempt: updated.createAttempts });
+      return updated;
+    });
+    if (claimed) this.emit({ type: 'creating', sandbox: claimed });
+    return claimed;
+  }
+
+  private freePort(avoid: ReadonlySet<number>): number | undefined {
+    const used = this.store.portsInUse();
+    for (let port = this.options.apiPortRange.from; port <= this.options.apiPortRange.to; port++) {
+      if (!used.has(port) && !avoid.has(port)) return port;
+    }
+    return undefined;
+  }
+
+  markReady(id: string, kubeconfig: string, durationMs: number): Sandbox {
+    const now = this.clock.now();
+    const sandbox = this.store.transaction(() => {
+      const current = this.require(id);
+      const updated = this.transitionOrExplain(current, ['CREATING'], 'ACTIVE', 'finish', {
+        readyAt: now,
+        expiresAt: now + current.ttlMs,
+        failureReason: null,
+      });
+      this.store.setKubeconfig(id, this.vault.encrypt(kubeconfig));
+      this.audit(SYSTEM_ACTOR, 'ready', updated, {
+        durationMs,
+        expiresAt: new Date(now + current.ttlMs).toISOString(),
+      });
+      return updated;
+    });
+    this.emit({ type: 'ready', sandbox, durationMs });
+    return sandbox;
+  }
+
+  /** Records a failed create (CREATING) or a vanished cluster (ACTIVE). `detail` is the tool's output tail. */
+  markFailed(id: string, reason: string, detail: string | null = null): Sandbox | undefined {
+    const sandbox = this.store.transaction(() => {
+      const updated = this.store.transition(id, ['CREATING', 'ACTIVE'], 'FAILED', {
+        failureReason: reason.slice(0, 500),
+        destroyedAt: this.clock.now(),
+      });
+      if (!updated) return undefined;
+      this.store.setKubeconfig(id, null);
+      this.audit(SYSTEM_ACTOR, 'failed', updated, { reason: updated.failureReason });
+      return updated;
+    });
+    if (sandbox) this.emit({ type: 'failed', sandbox, detail });
+    return sandbox;
+  }
+
+  /** Puts a CREATING sandbox back in the queue (after a port clash, or a create a crash interrupted). */
+  requeue(id: string, why: string): Sandbox | undefined {
+    return this.store.transaction(() => {
+      const updated = this.store.transition(id, ['CREATING'], 'QUEUED', { apiPort: null });
+      if (updated) this.audit(SYSTEM_ACTOR, 'requeued', updated, { why });
+      return updated;
+    });
+  }
+
+  markDestroyed(id: string): Sandbox | undefined {
+    const sandbox = this.store.transaction(() => {
+      const updated = this.store.transition(id, ['DESTROYING'], 'DESTROYED', {
+        destroyedAt: this.clock.now(),
+      });
+      if (!updated) return undefined;
+      this.store.setKubeconfig(id, null);
+      this.audit(SYSTEM_ACTOR, 'destroyed', updated, { reason: updated.destroyReason });
+      return updated;
+    });
+    if (sandbox) this.emit({ type: 'destroyed', sandbox });
+    return sandbox;
+  }
+
+  recordDestroyFailure(id: string, attempt: number, error: string): void {
+    const sandbox = this.require(id);
+    this.store.transaction(() => this.audit(SYSTEM_ACTOR, 'destroy_failed', sandbox, { attempt, error }));
+    this.emit({ type: 'destroyFailed', sandbox, attempt, error });
+  }
+
+  /** Sandboxes in a state the provisioner works on (for resuming after a restart). */
+  inStatus(status: SandboxStatus, limit = 1000): Sandbox[] {
+    return this.store.list({ statuses: [status], limit });
+  }
+
+  /**
+   * Marks the expiry warning as sent for the sandbox's current expiry. Returns the sandbox only the first
+   * time for a given expiry, so a warning goes out once; an extension moves the expiry and re-arms it.
+   */
+  claimExpiryWarning(id: string): Sandbox | undefined {
+    return this.store.transaction(() => {
+      const current = this.store.get(id);
+      if (current?.status !== 'ACTIVE' || current.expiresAt === null) return undefined;
+      if (current.warnedForExpiresAt === current.expiresAt) return undefined;
+      const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: current.expiresAt });
+      if (updated)
+        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
+          expiresAt: new Date(current.expiresAt).toISOString(),
+        });
+      return updated;
+    });
+  }
+
+  /** Remembers where the approval message was posted, so later changes rewrite it in place. */
+  setApprovalMessage(id: string, message: { channel: string; ts: string }): void {
+    this.store.transaction(() => {
+      const current = this.require(id);
+      this.store.transition(id, [current.status], null, { approvalMessage: message });
+    });
+  }
+
+  audit(
+    actor: Actor | string,
+    action: string,
+    sandbox: Sandbox | null,
+    details: Record<string, unknown> = {},
+  ): void {
+    this.store.appendAudit({
+      at: this.clock.now(),
+      actor: typeof actor === 'string' ? actor : actor.id,
+      action,
+      sandboxId: sandbox?.id ?? null,
+      details: sandbox ? { name: sandbox.name, status: sandbox.status, ...details } : details,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private require(idOrApprovalId: string): Sandbox {
+    const sandbox = this.get(idOrApprovalId);
+    if (!sandbox) throw new NotFound(`Sandbox ${idOrApprovalId}`);
+    return sandbox;
+  }
+
+  /** The compare-and-set; when it loses, the error says what the sandbox is now and who made it so. */
+  private transitionOrExplain(
+    current: Sandbox,
+    from: readonly SandboxStatus[],
+    to: SandboxStatus | null,
+    verb: string,
+    patch: SandboxPatch,
+  ): Sandbox {
+    const updated = this.store.transition(current.id, from, to, patch);
+    if (updated) return updated;
+    const now = this.store.get(current.id) ?? current;
+    throw new Conflict(`Cannot ${verb} ${now.name}: it ${describeState(now)}.`);
+  }
+
+  private emit(event: SandboxEvent): void {
+    this.events.emit(event);
+  }
+}

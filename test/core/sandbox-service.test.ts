@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Conflict, Forbidden, InvalidInput, QuotaExceeded } from '../../src/core/errors.js';
+import { admin, alice, bob, carol, createCoreFixture } from '../helpers/core-fixture.js';
+
+const HOUR = 3_600_000;
+
+describe('SandboxService', () => {
+  it('when a request is filed, then it waits for approval and the audit log says who asked', () => {
+    const { service, store, seen } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo', agents: 2, ttl: '4h' }, { via: 'slack' });
+    assert.equal(s.status, 'PENDING_APPROVAL');
+    assert.equal(s.clusterName, 'sbx-demo');
+    assert.equal(s.ttlMs, 4 * HOUR);
+    assert.deepEqual(
+      seen.map((e) => e.type),
+      ['requested'],
+    );
+    const [audit] = store.listAudit({ sandboxId: s.id });
+    assert.equal(audit?.actor, 'U0ALICE');
+    assert.equal(audit?.action, 'requested');
+  });
+
+  it('when the input is invalid, then nothing is stored and the message names the rule', () => {
+    const { service, store } = createCoreFixture();
+    assert.throws(() => service.request(alice, { name: 'My_Cluster' }, { via: 'api' }), InvalidInput);
+    assert.equal(store.list({}).length, 0);
+    assert.equal(store.listAudit({}).length, 0);
+  });
+
+  it('when the name is taken by a live sandbox, then the request is refused and names the owner', () => {
+    const { service } = createCoreFixture();
+    service.request(alice, { name: 'demo' }, { via: 'slack' });
+    assert.throws(
+      () => service.request(bob, { name: 'demo' }, { via: 'slack' }),
+      (e: Error) => e instanceof Conflict && /owned by U0ALICE/.test(e.message),
+    );
+  });
+
+  it('when a user is at the per-user quota, then the next request is refused and nothing changes', () => {
+    const { service, store } = createCoreFixture({ maxPerUser: 2 });
+    service.request(alice, { name: 'one' }, { via: 'slack' });
+    service.request(alice, { name: 'two' }, { via: 'slack' });
+    assert.throws(() => service.request(alice, { name: 'three' }, { via: 'slack' }), QuotaExceeded);
+    assert.equal(store.list({}).length, 2);
+    // Someone else is still fine.
+    service.request(bob, { name: 'three' }, { via: 'slack' });
+  });
+
+  it('when the bot is at its total quota, then requests are refused', () => {
+    const { service } = createCoreFixture({ maxTotal: 1 });
+    service.request(alice, { name: 'one' }, { via: 'slack' });
+    assert.throws(() => service.request(bob, { name: 'two' }, { via: 'slack' }), /limit of 1 live sandboxes/);
+  });
+
+  it('when an approver approves, then the request is queued with its position', () => {
+    const { service, seen } = createCoreFixture();
+    const first = service.request(alice, { name: 'one' }, { via: 'slack' });
+    const second = service.request(alice, { name: 'two' }, { via: 'slack' });
+    service.approve(bob, first.id);
+    const approved = service.approve(carol, second.approvalId);
+    assert.equal(approved.status, 'QUEUED');
+    assert.equal(approved.decidedBy, 'U0CAROL');
+    const positions = seen.flatMap((e) => (e.type === 'approved' ? [e.queuePosition] : []));
+    assert.deepEqual(positions, [1, 2]);
+  });
+
+  it('when a non-approver or the requester approves, then it is refused and nothing changes', () => {
+    const { service, store } = createCoreFixture();
+    const mine = service.request(bob, { name: 'mine' }, { via: 'slack' });
+    assert.throws(() => service.approve(alice, mine.id), Forbidden);
+    assert.throws(() => service.approve(bob, mine.id), /cannot approve your own request/);
+    assert.equal(store.get(mine.id)?.status, 'PENDING_APPROVAL');
+  });
+
+  it('when self-approval is allowed, then an approver may approve their own request', () => {
+    const { service } = createCoreFixture({ allowSelfApproval: true });
+    const mine = service.request(bob, { name: 'mine' }, { via: 'slack' });
+    assert.equal(service.approve(bob, mine.id).status, 'QUEUED');
+  });
+
+  it('when two approvers decide the same request, then the second is told who won', () => {
+    const { service, seen } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    assert.throws(
+      () => service.approve(carol, s.id),
+      (e: Error) => e instanceof Conflict && /already approved by U0BOB/.test(e.message),
+    );
+    assert.throws(() => service.deny(carol, s.id, 'no'), /already approved by U0BOB/);
+    assert.equal(seen.filter((e) => e.type === 'approved').length, 1);
+  });
+
+  it('when a request is denied, then the reason is kept and it cannot be approved later', () => {
+    const { service } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    const denied = service.deny(bob, s.id, 'use the shared staging cluster');
+    assert.equal(denied.status, 'DENIED');
+    assert.equal(denied.decisionNote, 'use the shared staging cluster');
+    assert.throws(() => service.approve(carol, s.id), /already denied by U0BOB/);
+    // The name is free again.
+    service.request(alice, { name: 'demo' }, { via: 'slack' });
+  });
+
+  it('when the owner cancels a pending request, then it is cancelled; others may not', () => {
+    const { service } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    assert.throws(() => service.cancel(bob, s.id), Forbidden);
+    assert.equal(service.cancel(alice, s.id).status, 'CANCELLED');
+  });
+
+  it('when a sandbox becomes ready, then it expires after its TTL and the kubeconfig is stored encrypted', () => {
+    const { service, store, clock } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo', ttl: '4h' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    const claimed = service.claimNextQueued();
+    assert.equal(claimed?.status, 'CREATING');
+    assert.equal(claimed?.apiPort, 6550);
+    const ready = service.markReady(s.id, 'apiVersion: v1\nclient-key-data: TOPSECRET\n', 1234);
+    assert.equal(ready.expiresAt, clock.now() + 4 * HOUR);
+    const stored = store.getKubeconfig(s.id) ?? '';
+    assert.doesNotMatch(stored, /TOPSECRET/);
+    assert.match(service.kubeconfig(alice, s.id), /TOPSECRET/);
+    assert.throws(() => service.kubeconfig(bob, s.id), /Only the owner/);
+    const actions = store.listAudit({ sandboxId: s.id }).map((a) => a.action);
+    assert.ok(actions.includes('kubeconfig_read'));
+    assert.doesNotMatch(JSON.stringify(store.listAudit({})), /TOPSECRET/);
+  });
+
+  it('when ports are taken, then the next free port in the range is allocated', () => {
+    const { service } = createCoreFixture();
+    for (const name of ['one', 'two'])
+      service.approve(bob, service.request(alice, { name }, { via: 'slack' }).id);
+    assert.equal(service.claimNextQueued()?.apiPort, 6550);
+    assert.equal(service.claimNextQueued(new Set([6551]))?.apiPort, 6552);
+  });
+
+  it('when the owner extends, then expiry moves and the warning is re-armed; past the lifetime cap it is refused', () => {
+    const { service, clock } = createCoreFixture({ maxLifetimeMs: 6 * HOUR });
+    const s = service.request(alice, { name: 'demo', ttl: '4h' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    const ready = service.markReady(s.id, 'apiVersion: v1\n', 1);
+    assert.ok(service.claimExpiryWarning(s.id));
+    assert.equal(service.claimExpiryWarning(s.id), undefined, 'a warning goes out once per expiry');
+    const extended = service.extend(alice, s.id, HOUR);
+    assert.equal(extended.expiresAt, (ready.expiresAt ?? 0) + HOUR);
+    assert.ok(service.claimExpiryWarning(s.id), 'the extension re-arms the warning');
+    assert.throws(
+      () => service.extend(alice, s.id, 2 * HOUR),
+      (e: Error) =>
+        e instanceof QuotaExceeded &&
+        e.message.includes('maximum lifetime of 6h') &&
+        e.message.includes(new Date(clock.now() + 6 * HOUR).toISOString()),
+    );
+    assert.throws(() => service.extend(bob, s.id), Forbidden);
+  });
+
+  it('when the owner destroys an active sandbox, then it goes DESTROYING; an admin may too', () => {
+    const { service, seen } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    service.markReady(s.id, 'apiVersion: v1\n', 1);
+    assert.throws(() => service.destroy(bob, s.id), Forbidden);
+    assert.equal(service.destroy(admin, s.id).status, 'DESTROYING');
+    assert.ok(seen.some((e) => e.type === 'destroying'));
+    assert.equal(service.markDestroyed(s.id)?.status, 'DESTROYED');
+    assert.throws(() => service.destroy(alice, s.id), /already destroyed/);
+  });
+
+  it('when destroy is asked of a request that has no cluster yet, then it is cancelled', () => {
+    const { service } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    assert.equal(service.destroy(alice, s.id).status, 'CANCELLED');
+  });
+
+  it('when the audit log is changed or deleted, then the database refuses', () => {
+    const { service, db } = createCoreFixture();
+    service.request(alice, { name: 'demo' }, { via: 'slack' });
+    assert.throws(() => db.prepare("UPDATE audit_events SET actor = 'x'").run(), /append-only/);
+    assert.throws(() => db.prepare('DELETE FROM audit_events').run(), /append-only/);
+  });
+});
