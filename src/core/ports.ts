@@ -1,3 +1,4 @@
+import type { TestResultSummary } from './events.js';
 import type { Sandbox, SandboxStatus } from './sandbox.js';
 
 /** The interfaces the core needs from the outside world. Each is small enough to fake in a screen. */
@@ -87,6 +88,8 @@ export interface SandboxStore {
   pendingRequestedBefore(before: number, limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
+  saveTestResult(sandboxId: string, result: TestResultSummary): void;
+  getTestResult(sandboxId: string): TestResultSummary | undefined;
   appendAudit(event: AuditEvent): void;
   listAudit(filter: { sandboxId?: string; limit?: number }): AuditEvent[];
 }
@@ -135,4 +138,11 @@ export class ClusterError extends Error {
 export interface Vault {
   encrypt(plaintext: string): string;
   decrypt(ciphertext: string): string;
+}
+
+/** Runs a named smoke-test suite against a cluster, given its kubeconfig. Never throws for a failing step. */
+export interface SmokeTester {
+  /** The suites that can be asked for (built-in first). */
+  suites(): string[];
+  run(input: { sandbox: Sandbox; kubeconfig: string; suite: string }): Promise<TestResultSummary>;
 }

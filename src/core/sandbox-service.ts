@@ -408,21 +408,23 @@ export class SandboxService {
   }
 
   /**
-   * Marks the expiry warning as sent for the sandbox's current expiry. Returns the sandbox only the first
-   * time for a given expiry, so a warning goes out once; an extension moves the expiry and re-arms it.
+   * Announces (event `expiring`) that a sandbox will expire soon, once per expiry time: the first call marks
+   * the warning sent and returns the sandbox, later calls return undefined. An extension moves the expiry
+   * and so re-arms the warning.
    */
-  claimExpiryWarning(id: string): Sandbox | undefined {
-    return this.store.transaction(() => {
+  warnExpiring(id: string): Sandbox | undefined {
+    const sandbox = this.store.transaction(() => {
       const current = this.store.get(id);
       if (current?.status !== 'ACTIVE' || current.expiresAt === null) return undefined;
       if (current.warnedForExpiresAt === current.expiresAt) return undefined;
       const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: current.expiresAt });
-      if (updated)
-        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
-          expiresAt: new Date(current.expiresAt).toISOString(),
-        });
+      if (updated) {
+        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, { expiresAt: new Date(current.expiresAt).toISOString() });
+      }
       return updated;
     });
+    if (sandbox) this.emit({ type: 'expiring', sandbox });
+    return sandbox;
   }
 
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */

@@ -141,11 +141,11 @@ describe('SandboxService', () => {
     service.approve(bob, s.id);
     service.claimNextQueued();
     const ready = service.markReady(s.id, 'apiVersion: v1\n', 1);
-    assert.ok(service.claimExpiryWarning(s.id));
-    assert.equal(service.claimExpiryWarning(s.id), undefined, 'a warning goes out once per expiry');
+    assert.ok(service.warnExpiring(s.id));
+    assert.equal(service.warnExpiring(s.id), undefined, 'a warning goes out once per expiry');
     const extended = service.extend(alice, s.id, HOUR);
     assert.equal(extended.expiresAt, (ready.expiresAt ?? 0) + HOUR);
-    assert.ok(service.claimExpiryWarning(s.id), 'the extension re-arms the warning');
+    assert.ok(service.warnExpiring(s.id), 'the extension re-arms the warning');
     assert.throws(
       () => service.extend(alice, s.id, 2 * HOUR),
       (e: Error) =>

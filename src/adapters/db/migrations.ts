@@ -66,4 +66,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
   `,
+  // 2: the last smoke-test result per sandbox
+  `
+  CREATE TABLE test_results (
+    sandbox_id  TEXT PRIMARY KEY REFERENCES sandboxes (id),
+    suite       TEXT NOT NULL,
+    passed      INTEGER NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    steps       TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -1,4 +1,5 @@
 import { Conflict } from '../../core/errors.js';
+import type { TestResultSummary } from '../../core/events.js';
 import type { AuditEvent, ListFilter, NewSandbox, SandboxPatch, SandboxStore } from '../../core/ports.js';
 import { SANDBOX_STATUSES, type Sandbox, type SandboxStatus } from '../../core/sandbox.js';
 import type { Db } from './open-database.js';
@@ -116,6 +117,13 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     'SELECT kubeconfig_enc FROM sandboxes WHERE id = ?',
   );
   const setKubeconfig = db.prepare('UPDATE sandboxes SET kubeconfig_enc = ?, updated_at = ? WHERE id = ?');
+  const upsertResult = db.prepare(`INSERT INTO test_results (sandbox_id, suite, passed, started_at, finished_at, steps)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sandbox_id) DO UPDATE SET suite = excluded.suite, passed = excluded.passed,
+    started_at = excluded.started_at, finished_at = excluded.finished_at, steps = excluded.steps`);
+  const selectResult = db.prepare<
+    [string],
+    { suite: string; passed: number; started_at: number; finished_at: number; steps: string }
+  >('SELECT suite, passed, started_at, finished_at, steps FROM test_results WHERE sandbox_id = ?');
   const insertAudit = db.prepare(
     'INSERT INTO audit_events (at, actor, action, sandbox_id, details) VALUES (?, ?, ?, ?, ?)',
   );
@@ -224,6 +232,29 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     getKubeconfig: (id) => getKubeconfig.get(id)?.kubeconfig_enc ?? undefined,
+
+    saveTestResult(sandboxId, result) {
+      upsertResult.run(
+        sandboxId,
+        result.suite,
+        result.passed ? 1 : 0,
+        result.startedAt,
+        result.finishedAt,
+        JSON.stringify(result.steps),
+      );
+    },
+
+    getTestResult(sandboxId) {
+      const row = selectResult.get(sandboxId);
+      if (!row) return undefined;
+      return {
+        suite: row.suite,
+        passed: row.passed === 1,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        steps: JSON.parse(row.steps) as TestResultSummary['steps'],
+      };
+    },
 
     appendAudit(event: AuditEvent) {
       insertAudit.run(event.at, event.actor, event.action, event.sandboxId, JSON.stringify(event.details));

@@ -1,0 +1,61 @@
+import { Conflict, Forbidden, InvalidInput } from './errors.js';
+import type { SandboxEvents, TestResultSummary } from './events.js';
+import { type Actor, mayView, SYSTEM_ACTOR } from './policy.js';
+import type { SandboxStore, SmokeTester } from './ports.js';
+import type { SandboxService } from './sandbox-service.js';
+
+export interface TestRunsDeps {
+  service: SandboxService;
+  store: SandboxStore;
+  tester: SmokeTester;
+  events: SandboxEvents;
+}
+
+/**
+ * Smoke-test runs: who may start one, one at a time per sandbox, and what happens to the result (stored as
+ * the sandbox's last result, audited, announced with a `testFinished` event).
+ */
+export class TestRuns {
+  private readonly running = new Map<string, Promise<TestResultSummary>>();
+
+  constructor(private readonly deps: TestRunsDeps) {}
+
+  suites(): string[] {
+    return this.deps.tester.suites();
+  }
+
+  /** Starts a run and resolves with its result. Refuses unknown suites, strangers and a second concurrent run. */
+  async run(actor: Actor, idOrApprovalId: string, suite = 'smoke'): Promise<TestResultSummary> {
+    const { service, store, tester, events } = this.deps;
+    const sandbox = service.get(idOrApprovalId);
+    if (!sandbox) throw new InvalidInput(`Sandbox ${idOrApprovalId} was not found.`);
+    if (!mayView(actor, sandbox)) {
+      throw new Forbidden(`Only the owner of ${sandbox.name}, an approver or an admin may run its tests.`);
+    }
+    const suites = tester.suites();
+    if (!suites.includes(suite)) {
+      throw new InvalidInput(`There is no test suite "${suite}"; available: ${suites.join(', ')}.`);
+    }
+    if (this.running.has(sandbox.id)) {
+      throw new Conflict(`A test run for ${sandbox.name} is already in progress; wait for its result.`);
+    }
+    const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite}`);
+    const run = tester.run({ sandbox, kubeconfig, suite });
+    this.running.set(sandbox.id, run);
+    try {
+      const result = await run;
+      store.transaction(() => {
+        store.saveTestResult(sandbox.id, result);
+        service.audit(actor, 'tested', sandbox, { suite, passed: result.passed });
+      });
+      events.emit({ type: 'testFinished', sandbox: service.get(sandbox.id) ?? sandbox, result });
+      return result;
+    } finally {
+      this.running.delete(sandbox.id);
+    }
+  }
+
+  lastResult(sandboxId: string): TestResultSummary | undefined {
+    return this.deps.store.getTestResult(sandboxId);
+  }
+}
