@@ -8,9 +8,10 @@ import { createMetrics } from './adapters/metrics/metrics.js';
 import { createVault, loadEncryptionKey } from './adapters/vault/vault.js';
 import type { Config } from './config.js';
 import { SandboxEvents } from './core/events.js';
-import { type Clock, type ClusterRuntime, type Logger, systemClock } from './core/ports.js';
+import { type Clock, type ClusterRuntime, type Logger, type SmokeTester, systemClock } from './core/ports.js';
 import { Provisioner } from './core/provisioner.js';
 import { SandboxService } from './core/sandbox-service.js';
+import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
 import { createLogger } from './lib/logger.js';
 
@@ -18,6 +19,7 @@ import { createLogger } from './lib/logger.js';
 export interface AppOverrides {
   clock?: Clock;
   runtime?: ClusterRuntime;
+  smokeTester?: SmokeTester;
   logger?: Logger;
   /** Backoff between delete retries (tests shorten it). */
   destroyBackoffMs?: number;
@@ -58,6 +60,13 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       ...(overrides.destroyBackoffMs === undefined ? {} : { destroyBackoffMs: overrides.destroyBackoffMs }),
     },
   });
+
+  // TODO(issue 5): the kubectl smoke tester replaces this default.
+  const smokeTester: SmokeTester = overrides.smokeTester ?? {
+    suites: () => [],
+    run: () => Promise.reject(new Error('smoke tests are not available yet')),
+  };
+  const tests = new TestRuns({ service, store, tester: smokeTester, events });
 
   const http = createHttpApp({
     registry: metrics.registry,
@@ -108,6 +117,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     metrics,
     provisioner,
     runtime,
+    tests,
     http,
 
     /** Starts the HTTP server and the provisioner; resolves with the bound port. */
