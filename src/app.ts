@@ -3,13 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase } from './adapters/db/open-database.js';
 import { createSandboxStore } from './adapters/db/sandbox-store.js';
 import { createHttpApp } from './adapters/http/create-http-app.js';
+import { expireRequestsJob } from './adapters/jobs/expire-requests.js';
+import { reapExpiredJob } from './adapters/jobs/reap-expired.js';
+import { reconcileJob } from './adapters/jobs/reconcile.js';
+import { registerJobs } from './adapters/jobs/register-jobs.js';
+import { warnExpiringJob } from './adapters/jobs/warn-expiring.js';
 import { createK3dRuntime } from './adapters/k3d/k3d-runtime.js';
 import { createMetrics } from './adapters/metrics/metrics.js';
 import { createVault, loadEncryptionKey } from './adapters/vault/vault.js';
 import type { Config } from './config.js';
 import { SandboxEvents } from './core/events.js';
+import { LifecycleSweeps } from './core/lifecycle-sweeps.js';
 import { type Clock, type ClusterRuntime, type Logger, type SmokeTester, systemClock } from './core/ports.js';
 import { Provisioner } from './core/provisioner.js';
+import { Reconciler } from './core/reconciler.js';
 import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
@@ -61,6 +68,16 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
 
+  const sweeps = new LifecycleSweeps({ service, store, clock, logger, options: config.jobs });
+  const reconciler = new Reconciler({
+    service,
+    runtime,
+    provisioner,
+    clock,
+    logger,
+    clusterPrefix: config.sandbox.clusterPrefix,
+  });
+
   // TODO(issue 5): the kubectl smoke tester replaces this default.
   const smokeTester: SmokeTester = overrides.smokeTester ?? {
     suites: () => [],
@@ -81,6 +98,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   });
 
   let server: Server | undefined;
+  let stopJobs: (() => Promise<void>) | undefined;
 
   /** A missing k3d or kubectl is reported, not fatal: the bot still serves requests and approvals. */
   async function warnAboutMissingTools(): Promise<void> {
@@ -118,6 +136,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     provisioner,
     runtime,
     tests,
+    sweeps,
+    reconciler,
     http,
 
     /** Starts the HTTP server and the provisioner; resolves with the bound port. */
@@ -127,6 +147,17 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         s.once('error', reject);
       });
       provisioner.start();
+      void reconciler.run();
+      stopJobs = registerJobs(
+        config.jobs.sweepSchedule,
+        [
+          warnExpiringJob(sweeps),
+          reapExpiredJob(sweeps),
+          expireRequestsJob(sweeps),
+          reconcileJob(reconciler),
+        ],
+        logger,
+      );
       void warnAboutMissingTools();
       const { port } = server.address() as AddressInfo;
       return { port };
@@ -134,6 +165,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
     /** Stops taking requests, lets running k3d commands finish within `graceMs`, closes the database. */
     async stop(graceMs = 30_000): Promise<void> {
+      await stopJobs?.();
+      stopJobs = undefined;
       if (server) {
         const s = server;
         server = undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { maxNameLength, parseDuration } from './core/sandbox.js';
 
@@ -139,7 +140,13 @@ const EnvSchema = z.object({
   SANDBOX_MAX_TOTAL: int(20, 1, 10000),
   SANDBOX_PROVISION_CONCURRENCY: int(2, 1, 32),
   SANDBOX_CREATE_TIMEOUT: duration('10m'),
-  SANDBOX_SWEEP_SCHEDULE: z.string().default('* * * * *'),
+  SANDBOX_SWEEP_SCHEDULE: z
+    .string()
+    .default('* * * * *')
+    .refine(
+      (v) => cron.validate(v),
+      'must be a cron expression (5 fields, or 6 with seconds first), e.g. "* * * * *"',
+    ),
   SANDBOX_WARN_BEFORE: duration('15m'),
   SANDBOX_EXTEND_BY: duration('1h'),
   SANDBOX_APPROVAL_TIMEOUT: duration('24h'),

@@ -84,6 +84,8 @@ export interface SandboxStore {
   portsInUse(): Set<number>;
   /** ACTIVE sandboxes whose expiry is at or before `until`, soonest first; cost follows the number returned. */
   activeExpiringBy(until: number, limit: number): Sandbox[];
+  /** ACTIVE sandboxes expiring by `until` whose warning for that expiry has not gone out yet. */
+  unwarnedExpiringBy(until: number, limit: number): Sandbox[];
   /** PENDING_APPROVAL requests filed at or before `before`. */
   pendingRequestedBefore(before: number, limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;

@@ -82,6 +82,11 @@ export class Provisioner {
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
   }
 
+  /** True while this process is creating or destroying the sandbox. */
+  isWorkingOn(id: string): boolean {
+    return this.creating.has(id) || this.destroying.has(id);
+  }
+
   get activeCreates(): number {
     return this.creating.size;
   }

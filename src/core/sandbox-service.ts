@@ -419,7 +419,9 @@ export class SandboxService {
       if (current.warnedForExpiresAt === current.expiresAt) return undefined;
       const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: current.expiresAt });
       if (updated) {
-        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, { expiresAt: new Date(current.expiresAt).toISOString() });
+        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
+          expiresAt: new Date(current.expiresAt).toISOString(),
+        });
       }
       return updated;
     });

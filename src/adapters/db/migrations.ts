@@ -45,6 +45,8 @@ export const MIGRATIONS: readonly string[] = [
     WHERE status IN ('CREATING', 'ACTIVE', 'DESTROYING');
   -- The sweeps: their cost follows the number of due rows, not the table size.
   CREATE INDEX sandboxes_active_expiry ON sandboxes (expires_at) WHERE status = 'ACTIVE';
+  CREATE INDEX sandboxes_unwarned_expiry ON sandboxes (expires_at)
+    WHERE status = 'ACTIVE' AND warned_for_expires_at IS NOT expires_at;
   CREATE INDEX sandboxes_pending_since ON sandboxes (requested_at) WHERE status = 'PENDING_APPROVAL';
   CREATE INDEX sandboxes_status ON sandboxes (status, decided_at);
   CREATE INDEX sandboxes_owner ON sandboxes (owner, status);

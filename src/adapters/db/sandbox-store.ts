@@ -104,6 +104,10 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const expiring = db.prepare<[number, number], SandboxRow>(
     `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
   );
+  const unwarned = db.prepare<[number, number], SandboxRow>(
+    `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'ACTIVE' AND warned_for_expires_at IS NOT expires_at
+     AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+  );
   const pendingBefore = db.prepare<[number, number], SandboxRow>(
     `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'PENDING_APPROVAL' AND requested_at <= ? ORDER BY requested_at LIMIT ?`,
   );
@@ -117,7 +121,8 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     'SELECT kubeconfig_enc FROM sandboxes WHERE id = ?',
   );
   const setKubeconfig = db.prepare('UPDATE sandboxes SET kubeconfig_enc = ?, updated_at = ? WHERE id = ?');
-  const upsertResult = db.prepare(`INSERT INTO test_results (sandbox_id, suite, passed, started_at, finished_at, steps)
+  const upsertResult =
+    db.prepare(`INSERT INTO test_results (sandbox_id, suite, passed, started_at, finished_at, steps)
     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sandbox_id) DO UPDATE SET suite = excluded.suite, passed = excluded.passed,
     started_at = excluded.started_at, finished_at = excluded.finished_at, steps = excluded.steps`);
   const selectResult = db.prepare<
@@ -225,6 +230,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     queued: (limit) => queued.all(limit).map(toSandbox),
     portsInUse: () => new Set(ports.all().map((r) => r.api_port)),
     activeExpiringBy: (until, limit) => expiring.all(until, limit).map(toSandbox),
+    unwarnedExpiringBy: (until, limit) => unwarned.all(until, limit).map(toSandbox),
     pendingRequestedBefore: (before, limit) => pendingBefore.all(before, limit).map(toSandbox),
 
     setKubeconfig(id, encrypted) {

@@ -1,0 +1,132 @@
+import type { Clock, ClusterInfo, ClusterRuntime, Logger } from './ports.js';
+import type { Provisioner } from './provisioner.js';
+import type { Sandbox } from './sandbox.js';
+import type { SandboxService } from './sandbox-service.js';
+
+export interface ReconcilerDeps {
+  service: SandboxService;
+  runtime: ClusterRuntime;
+  provisioner: Provisioner;
+  clock: Clock;
+  logger: Logger;
+  clusterPrefix: string;
+  /** Creates a crash may interrupt before the sandbox is marked FAILED. */
+  maxCreateAttempts?: number;
+}
+
+export interface ReconcileReport {
+  adopted: string[];
+  requeued: string[];
+  failed: string[];
+  orphansDeleted: string[];
+  destroysResumed: string[];
+  /** Set when `k3d cluster list` could not be read; nothing was changed then. */
+  error?: string;
+}
+
+const isUp = (c: ClusterInfo) => c.serversCount > 0 && c.serversRunning === c.serversCount;
+
+/**
+ * Level-triggered reconciliation, like a Kubernetes controller: compares what should exist (the database)
+ * with what does (`k3d cluster list`) and closes the gap. It acts only on clusters carrying the prefix,
+ * and does nothing at all when the list cannot be read, since acting on a wrong picture would delete real work.
+ */
+export class Reconciler {
+  private readonly maxCreateAttempts: number;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
+  }
+
+  async run(): Promise<ReconcileReport> {
+    const { service, runtime, provisioner, logger, clusterPrefix } = this.deps;
+    const report: ReconcileReport = {
+      adopted: [],
+      requeued: [],
+      failed: [],
+      orphansDeleted: [],
+      destroysResumed: [],
+    };
+    let clusters: ClusterInfo[];
+    try {
+      clusters = await runtime.list();
+    } catch (error) {
+      report.error = (error as Error).message;
+      logger.warn({ err: report.error }, 'reconcile skipped: cannot list clusters');
+      return report;
+    }
+    const existing = new Map(clusters.map((c) => [c.name, c]));
+
+    // Rows are read after the list, so a cluster created meanwhile is never mistaken for an orphan.
+    for (const sandbox of service.inStatus('CREATING')) {
+      if (provisioner.isWorkingOn(sandbox.id)) continue;
+      await this.finishInterruptedCreate(sandbox, existing.get(sandbox.clusterName), report);
+    }
+    for (const sandbox of service.inStatus('DESTROYING')) {
+      if (!provisioner.isWorkingOn(sandbox.id)) {
+        provisioner.destroy(sandbox);
+        report.destroysResumed.push(sandbox.id);
+      }
+    }
+    for (const sandbox of service.inStatus('ACTIVE', 100_000)) {
+      if (!existing.has(sandbox.clusterName)) {
+        service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
+        report.failed.push(sandbox.id);
+      }
+    }
+
+    const claimed = new Set(
+      service
+        .list({
+          statuses: ['PENDING_APPROVAL', 'QUEUED', 'CREATING', 'ACTIVE', 'DESTROYING'],
+          limit: 100_000,
+        })
+        .map((s) => s.clusterName),
+    );
+    for (const cluster of clusters) {
+      if (!cluster.name.startsWith(clusterPrefix) || claimed.has(cluster.name)) continue;
+      try {
+        await runtime.delete(cluster.name);
+        service.audit('system', 'orphan_deleted', null, { cluster: cluster.name });
+        report.orphansDeleted.push(cluster.name);
+      } catch (error) {
+        logger.error(
+          { cluster: cluster.name, err: (error as Error).message },
+          'deleting an orphan cluster failed',
+        );
+      }
+    }
+    if (report.requeued.length > 0) provisioner.pump();
+    return report;
+  }
+
+  /** A CREATING row nobody works on: a crash cut its create short. Adopt the cluster, or retry, or give up. */
+  private async finishInterruptedCreate(
+    sandbox: Sandbox,
+    cluster: ClusterInfo | undefined,
+    report: ReconcileReport,
+  ): Promise<void> {
+    const { service, runtime, logger, clock } = this.deps;
+    try {
+      if (cluster && isUp(cluster)) {
+        const kubeconfig = await runtime.kubeconfig(sandbox.clusterName);
+        service.markReady(sandbox.id, kubeconfig, clock.now() - (sandbox.creatingAt ?? clock.now()));
+        report.adopted.push(sandbox.id);
+        return;
+      }
+      if (cluster) await runtime.delete(sandbox.clusterName);
+      if (sandbox.createAttempts < this.maxCreateAttempts) {
+        service.requeue(sandbox.id, 'its create was interrupted (the bot restarted)');
+        report.requeued.push(sandbox.id);
+      } else {
+        service.markFailed(sandbox.id, `creation was interrupted ${sandbox.createAttempts} times; giving up`);
+        report.failed.push(sandbox.id);
+      }
+    } catch (error) {
+      logger.error(
+        { sandbox: sandbox.id, err: (error as Error).message },
+        'reconciling an interrupted create failed',
+      );
+    }
+  }
+}

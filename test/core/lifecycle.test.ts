@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LifecycleSweeps } from '../../src/core/lifecycle-sweeps.js';
+import { Provisioner } from '../../src/core/provisioner.js';
+import { Reconciler } from '../../src/core/reconciler.js';
+import {
+  alice,
+  bob,
+  createCoreFixture,
+  MemoryRuntime,
+  silentLogger,
+  waitFor,
+} from '../helpers/core-fixture.js';
+
+const MINUTE = 60_000;
+
+function setup() {
+  const fixture = createCoreFixture({ maxPerUser: 10 });
+  const runtime = new MemoryRuntime();
+  const provisioner = new Provisioner({
+    service: fixture.service,
+    runtime,
+    events: fixture.events,
+    logger: silentLogger,
+    options: { concurrency: 2, destroyBackoffMs: 1 },
+  });
+  const sweeps = new LifecycleSweeps({
+    ...fixture,
+    logger: silentLogger,
+    options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 24 * 60 * MINUTE },
+  });
+  const reconciler = new Reconciler({
+    service: fixture.service,
+    runtime,
+    provisioner,
+    clock: fixture.clock,
+    logger: silentLogger,
+    clusterPrefix: 'sbx-',
+  });
+  const activeSandbox = async (name: string, ttl = '1h') => {
+    const s = fixture.service.request(alice, { name, ttl }, { via: 'slack' });
+    fixture.service.approve(bob, s.id);
+    await waitFor(() => fixture.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    return fixture.store.get(s.id)!;
+  };
+  provisioner.start();
+  return { ...fixture, runtime, provisioner, sweeps, reconciler, activeSandbox };
+}
+
+describe('lifecycle sweeps', () => {
+  it('when a sandbox nears expiry, then exactly one warning goes out; an extension re-arms it', async () => {
+    const { sweeps, clock, activeSandbox, seen, service } = setup();
+    const s = await activeSandbox('demo', '1h');
+    clock.advance(40 * MINUTE);
+    assert.equal(sweeps.warnExpiring(), 0, 'not yet within 15 minutes');
+    clock.advance(6 * MINUTE);
+    assert.equal(sweeps.warnExpiring(), 1);
+    assert.equal(sweeps.warnExpiring(), 0);
+    assert.equal(seen.filter((e) => e.type === 'expiring').length, 1);
+    service.extend(alice, s.id, 30 * MINUTE);
+    assert.equal(sweeps.warnExpiring(), 0, 'the new expiry is 44 minutes away');
+    clock.advance(30 * MINUTE);
+    assert.equal(sweeps.warnExpiring(), 1);
+  });
+
+  it('when a sandbox expires, then it is destroyed and recorded as expired', async () => {
+    const { sweeps, clock, activeSandbox, store, runtime } = setup();
+    const s = await activeSandbox('demo', '1h');
+    clock.advance(61 * MINUTE);
+    assert.equal(sweeps.reapExpired(), 1);
+    await waitFor(() => store.get(s.id)?.status === 'DESTROYED', 'DESTROYED');
+    assert.equal(store.get(s.id)?.destroyReason, 'expired');
+    assert.equal(runtime.clusters.size, 0);
+    assert.equal(sweeps.reapExpired(), 0);
+  });
+
+  it('when a request waits longer than the approval timeout, then it is cancelled', () => {
+    const { sweeps, clock, service, store } = setup();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    clock.advance(23 * 60 * MINUTE);
+    assert.equal(sweeps.expireStaleRequests(), 0);
+    clock.advance(2 * 60 * MINUTE);
+    assert.equal(sweeps.expireStaleRequests(), 1);
+    assert.equal(store.get(s.id)?.status, 'CANCELLED');
+    assert.match(store.get(s.id)?.decisionNote ?? '', /nobody approved it within 1d/);
+  });
+});
+
+describe('reconciler', () => {
+  it('when a prefixed cluster has no sandbox, then it is deleted; a cluster without the prefix is untouched', async () => {
+    const { reconciler, runtime, store } = setup();
+    runtime.clusters.set('sbx-orphan', { clusterName: 'sbx-orphan', servers: 1, agents: 0, apiPort: 7000 });
+    runtime.clusters.set('team-prod', { clusterName: 'team-prod', servers: 1, agents: 0, apiPort: 7001 });
+    const report = await reconciler.run();
+    assert.deepEqual(report.orphansDeleted, ['sbx-orphan']);
+    assert.deepEqual([...runtime.clusters.keys()], ['team-prod']);
+    assert.ok(store.listAudit({}).some((a) => a.action === 'orphan_deleted'));
+  });
+
+  it('when an ACTIVE sandbox has lost its cluster, then it is FAILED as "cluster disappeared"', async () => {
+    const { reconciler, runtime, store, activeSandbox } = setup();
+    const s = await activeSandbox('demo');
+    runtime.clusters.clear();
+    await reconciler.run();
+    assert.match(store.get(s.id)?.failureReason ?? '', /cluster disappeared/);
+  });
+
+  it('when a crash left a CREATING row with a running cluster, then it is adopted as ACTIVE', async () => {
+    const { reconciler, runtime, store, service } = setup();
+    const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    // Simulate the crash: the cluster exists, the row still says CREATING, no provisioner works on it.
+    store.transition(s.id, ['ACTIVE'], 'CREATING', {});
+    const report = await reconciler.run();
+    assert.deepEqual(report.adopted, [s.id]);
+    assert.equal(store.get(s.id)?.status, 'ACTIVE');
+    assert.ok(runtime.clusters.has('sbx-demo'));
+  });
+
+  it('when the cluster list cannot be read, then nothing is changed', async () => {
+    const { reconciler, runtime, store, activeSandbox } = setup();
+    const s = await activeSandbox('demo');
+    runtime.list = async () => {
+      throw new Error('k3d cluster list printed output that is not the expected JSON');
+    };
+    const report = await reconciler.run();
+    assert.match(report.error ?? '', /not the expected JSON/);
+    assert.equal(store.get(s.id)?.status, 'ACTIVE');
+  });
+});

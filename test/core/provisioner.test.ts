@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClusterError } from '../../src/core/ports.js';
+import { Provisioner } from '../../src/core/provisioner.js';
+import {
+  alice,
+  bob,
+  createCoreFixture,
+  MemoryRuntime,
+  silentLogger,
+  waitFor,
+} from '../helpers/core-fixture.js';
+
+function setup(concurrency = 2, options: { destroyAttempts?: number } = {}) {
+  const fixture = createCoreFixture({ maxPerUser: 10 });
+  const runtime = new MemoryRuntime();
+  const provisioner = new Provisioner({
+    service: fixture.service,
+    runtime,
+    events: fixture.events,
+    logger: silentLogger,
+    options: { concurrency, destroyBackoffMs: 1, ...options },
+  });
+  const requestApproved = (name: string) => {
+    const s = fixture.service.request(alice, { name }, { via: 'slack' });
+    fixture.service.approve(bob, s.id);
+    return s;
+  };
+  return { ...fixture, runtime, provisioner, requestApproved };
+}
+
+describe('Provisioner', () => {
+  it('when a request is approved, then its cluster is created and it becomes ACTIVE', async () => {
+    const { provisioner, requestApproved, store, runtime } = setup();
+    provisioner.start();
+    const s = requestApproved('demo');
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    assert.deepEqual(runtime.calls, ['create sbx-demo', 'kubeconfig sbx-demo']);
+  });
+
+  it('when many are approved at once, then no more than the configured number of creates run together', async () => {
+    const { provisioner, requestApproved, store, runtime } = setup(2);
+    runtime.createDelayMs = 30;
+    provisioner.start();
+    const ids = ['a1', 'a2', 'a3', 'a4', 'a5'].map((n) => requestApproved(n).id);
+    await waitFor(() => ids.every((id) => store.get(id)?.status === 'ACTIVE'), 'all ACTIVE');
+    assert.equal(runtime.maxRunning, 2);
+  });
+
+  it('when a create fails, then the partial cluster is deleted and the sandbox is FAILED with the reason', async () => {
+    const { provisioner, requestApproved, store, runtime, seen } = setup();
+    runtime.failCreate = new ClusterError(
+      'creating sbx-demo failed: Failed Cluster Start: boom',
+      'ERRO boom',
+    );
+    provisioner.start();
+    const s = requestApproved('demo');
+    const failed = await waitFor(
+      () => (store.get(s.id)?.status === 'FAILED' ? store.get(s.id) : undefined),
+      'FAILED',
+    );
+    assert.match(failed.failureReason ?? '', /Failed Cluster Start: boom/);
+    assert.ok(runtime.calls.includes('delete sbx-demo'));
+    assert.equal(runtime.clusters.size, 0);
+    const event = seen.find((e) => e.type === 'failed');
+    assert.equal(event?.type === 'failed' ? event.detail : undefined, 'ERRO boom');
+  });
+
+  it('when the API port is taken, then the create is retried on another port', async () => {
+    const { provisioner, requestApproved, store, runtime } = setup();
+    runtime.failCreate = new ClusterError('port is already allocated', '', 'port_in_use');
+    const s = requestApproved('demo');
+    const originalCreate = runtime.create.bind(runtime);
+    runtime.create = async (spec) => {
+      await originalCreate(spec).finally(() => {
+        runtime.failCreate = undefined;
+      });
+    };
+    provisioner.start();
+    const ready = await waitFor(
+      () => (store.get(s.id)?.status === 'ACTIVE' ? store.get(s.id) : undefined),
+      'ACTIVE',
+    );
+    assert.equal(ready.apiPort, 6551);
+    assert.equal(ready.createAttempts, 2);
+  });
+
+  it('when the process restarts with rows QUEUED, then they are created', async () => {
+    const { provisioner, requestApproved, store } = setup();
+    const s = requestApproved('demo'); // approved while no provisioner ran
+    assert.equal(store.get(s.id)?.status, 'QUEUED');
+    provisioner.start();
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+  });
+
+  it('when a delete fails twice, then it is retried and ends DESTROYED with the failures recorded', async () => {
+    const { provisioner, requestApproved, store, runtime, service, seen } = setup();
+    provisioner.start();
+    const s = requestApproved('demo');
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    runtime.failDeletes = 2;
+    service.destroy(alice, s.id);
+    await waitFor(() => store.get(s.id)?.status === 'DESTROYED', 'DESTROYED');
+    assert.equal(seen.filter((e) => e.type === 'destroyFailed').length, 2);
+    assert.equal(store.getKubeconfig(s.id), undefined);
+  });
+
+  it('when every delete attempt fails, then the sandbox stays DESTROYING for the reconciler', async () => {
+    const { provisioner, requestApproved, store, runtime, service } = setup(2, { destroyAttempts: 2 });
+    provisioner.start();
+    const s = requestApproved('demo');
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    runtime.failDeletes = 5;
+    service.destroy(alice, s.id);
+    await provisioner.idle();
+    assert.equal(store.get(s.id)?.status, 'DESTROYING');
+  });
+});
