@@ -34,9 +34,6 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
-
 const idList = (pattern: RegExp, example: string) =>
   z
     .string()
@@ -125,12 +122,11 @@ const EnvSchema = z.object({
       }
       return { from, to };
     }),
-  SANDBOX_ENCRYPTION_KEY: optional(
-    z
-      .string()
-      .transform((text) => Buffer.from(text.trim(), 'base64'))
-      .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)'),
-  ),
+  SANDBOX_ENCRYPTION_KEY: z
+    .string()
+    .transform((text) => Buffer.from(text.trim(), 'base64'))
+    .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
   SANDBOX_MAX_SERVERS: int(3, 1, 9),
   SANDBOX_MAX_AGENTS: int(3, 0, 20),
   SANDBOX_DEFAULT_TTL: duration('2h'),
@@ -152,19 +148,32 @@ const EnvSchema = z.object({
   SANDBOX_APPROVAL_TIMEOUT: duration('24h'),
   SANDBOX_AUTO_SMOKE_TEST: bool(true),
   SANDBOX_SMOKE_IMAGE: z.string().min(1).default('nginx:alpine'),
-  SANDBOX_SMOKE_SUITES_DIR: optional(z.string()),
-  SLACK_BOT_TOKEN: optional(z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-')),
-  SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
-  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'must be the signing secret from the app settings')),
+  SANDBOX_SMOKE_SUITES_DIR: z.string().optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, 'must be a bot token starting with xoxb-')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token starting with xapp-')
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'must be the signing secret from the app settings').optional(),
   SLACK_API_URL: z
     .url({ error: 'must be a URL like https://slack.com/api/' })
     .default('https://slack.com/api/'),
-  SLACK_APPROVERS_CHANNEL: optional(
-    z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD'),
-  ),
-  SLACK_AUDIT_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD')),
+  SLACK_APPROVERS_CHANNEL: z
+    .string()
+    .regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD')
+    .optional(),
+  SLACK_AUDIT_CHANNEL: z
+    .string()
+    .regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD')
+    .optional(),
   SLACK_APPROVERS: idList(/^[UW][A-Z0-9]+$/, 'U0123ABCD'),
-  SLACK_APPROVER_GROUP: optional(z.string().regex(/^S[A-Z0-9]+$/, 'must be a user group id like S0123ABCD')),
+  SLACK_APPROVER_GROUP: z
+    .string()
+    .regex(/^S[A-Z0-9]+$/, 'must be a user group id like S0123ABCD')
+    .optional(),
   SLACK_ADMINS: idList(/^[UW][A-Z0-9]+$/, 'U0123ABCD'),
   SANDBOX_ALLOW_SELF_APPROVAL: bool(false),
   API_TOKENS: apiTokens,
@@ -182,7 +191,11 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment. Throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty value (`SLACK_BOT_TOKEN=` in .env) means "not set", so the default applies.
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, withDotEnv } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, path.resolve('./data'));
+    assert.equal(config.sandbox.clusterPrefix, 'sbx-');
+    assert.equal(config.sandbox.defaultTtlMs, 2 * 3_600_000);
+    assert.equal(config.sandbox.maxLifetimeMs, 72 * 3_600_000);
+    assert.equal(config.sandbox.provisionConcurrency, 2);
+    assert.equal(config.sandbox.createTimeoutMs, 10 * 60_000);
+    assert.equal(config.slack.apiUrl, 'https://slack.com/api/');
+    assert.equal(config.slack.botToken, undefined);
+    assert.equal(config.sandbox.allowSelfApproval, false);
+  });
+
+  it('when several variables are wrong, then every problem is listed with its variable and what is accepted', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PORT: 'eighty',
+          SANDBOX_MAX_SERVERS: '0',
+          SANDBOX_DEFAULT_TTL: 'soon',
+          SLACK_BOT_TOKEN: 'not-a-token',
+          SANDBOX_ENCRYPTION_KEY: 'c2hvcnQ=',
+        }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 5);
+        assert.match(error.message, /PORT: must be a whole number from 0 to 65535/);
+        assert.match(error.message, /SANDBOX_MAX_SERVERS: must be at least 1/);
+        assert.match(error.message, /SANDBOX_DEFAULT_TTL: "soon" is not a duration/);
+        assert.match(error.message, /SLACK_BOT_TOKEN: must be a bot token starting with xoxb-/);
+        assert.match(error.message, /SANDBOX_ENCRYPTION_KEY: must be 32 bytes/);
+        return true;
+      },
+    );
+  });
+
+  it('when a Slack bot token is set without its companions, then the missing ones are named', () => {
+    assert.throws(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-123' }), (error: ConfigError) => {
+      assert.deepEqual(
+        error.problems.map((p) => p.split(':')[0]),
+        ['SLACK_SIGNING_SECRET', 'SLACK_APPROVERS_CHANNEL', 'SLACK_APPROVERS'],
+      );
+      return true;
+    });
+  });
+
+  it('when API tokens are given, then they are parsed and a malformed entry is refused', () => {
+    const config = loadConfig({ API_TOKENS: 'ci:0123456789abcdef0123:requester, ops:fedcba9876543210fedc:admin' });
+    assert.deepEqual(
+      config.api.tokens.map((t) => `${t.name}/${t.role}`),
+      ['ci/requester', 'ops/admin'],
+    );
+    assert.throws(() => loadConfig({ API_TOKENS: 'ci:short:requester' }), /at least 16 characters/);
+  });
+
+  it('when a .env file exists, then its values apply under the real environment, and empty values mean unset', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-env-'));
+    const file = path.join(dir, '.env');
+    writeFileSync(file, 'PORT=4000\nHOST=0.0.0.0\nSLACK_BOT_TOKEN=\n');
+    const config = loadConfig(withDotEnv({ HOST: '127.0.0.2' }, file));
+    assert.equal(config.port, 4000);
+    assert.equal(config.host, '127.0.0.2');
+    assert.equal(config.slack.botToken, undefined);
+  });
+});
