@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+
+const MAIN = path.resolve('src/main.ts');
+
+/** Runs the real entry point as a child process and collects what it printed and how it exited. */
+function runMain(env: Record<string, string>, args: string[] = ['serve'], stopAfterMs?: number) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stopAfterMs !== undefined && stdout.includes('listening'))
+        setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'sandbox-start-'));
+
+describe('start-up', () => {
+  it('when started without Slack settings, then it serves and says which variables enable Slack, and stops cleanly on SIGTERM', async () => {
+    const result = await runMain({ DATA_DIR: tempDir(), K3D_BIN: '/nonexistent/k3d' }, ['serve'], 300);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Slack is not configured.*SLACK_BOT_TOKEN/);
+    assert.match(result.stdout, /k3d is not usable.*install it \(https:\/\/k3d\.io/);
+    assert.match(result.stdout, /shutting down/);
+  });
+
+  it('when the configuration is invalid, then every problem is printed and it exits non-zero', async () => {
+    const result = await runMain({
+      DATA_DIR: tempDir(),
+      SANDBOX_MAX_AGENTS: 'many',
+      SANDBOX_DEFAULT_TTL: '2 hours',
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Invalid configuration:/);
+    assert.match(result.stderr, /SANDBOX_MAX_AGENTS: must be a whole number/);
+    assert.match(result.stderr, /SANDBOX_DEFAULT_TTL: "2 hours" is not a duration/);
+    assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+
+  it('when the database cannot be created, then the error says what to check and it exits non-zero', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'sandbox-bot.db')); // a directory where the file should be
+    const result = await runMain({ DATA_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Cannot open the database .*sandbox-bot\.db/);
+    assert.match(result.stderr, /writable by this user/);
+    assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+
+  it('when the database file is not a database, then it says so and exits non-zero', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'sandbox-bot.db'), 'this is not sqlite'.repeat(100));
+    const result = await runMain({ DATA_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Cannot open the database .*file is not a database/);
+  });
+
+  it('when another process holds the database locked, then it gives up with a clear error', async () => {
+    const dir = tempDir();
+    const holder = new Database(path.join(dir, 'sandbox-bot.db'));
+    holder.exec('CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);');
+    try {
+      const result = await runMain({ DATA_DIR: dir });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /Cannot open the database .*database is locked/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  });
+
+  it('when an unknown command is given, then the usage is printed and it exits 2', async () => {
+    const result = await runMain({ DATA_DIR: tempDir() }, ['frobnicate']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Unknown command "frobnicate"/);
+  });
+});
