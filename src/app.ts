@@ -68,7 +68,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
 
-  const sweeps = new LifecycleSweeps({ service, store, clock, logger, options: config.jobs });
+  const sweeps = new LifecycleSweeps({ service, clock, options: config.jobs });
   const reconciler = new Reconciler({
     service,
     runtime,

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
 import type { SandboxEvent, SandboxEvents } from './events.js';
-import { type Actor, assertMayDecide, assertMayManage, type PolicyOptions, SYSTEM_ACTOR } from './policy.js';
+import {
+  type Actor,
+  assertMayDecide,
+  assertMayManage,
+  mayView,
+  type PolicyOptions,
+  SYSTEM_ACTOR,
+} from './policy.js';
 import type { Clock, ListFilter, SandboxPatch, SandboxStore, Vault } from './ports.js';
 import {
   describeIssues,
@@ -152,8 +159,11 @@ export class SandboxService {
     return sandbox;
   }
 
-  /** Approves a pending request (by sandbox id or approval id) and queues it for creation. */
-  approve(actor: Actor, idOrApprovalId: string): Sandbox {
+  /**
+   * Approves a pending request (by sandbox id or approval id) and queues it for creation. `auditDetails` adds
+   * door-specific facts to the audit row (e.g. the `approver` a REST caller named); never a secret.
+   */
+  approve(actor: Actor, idOrApprovalId: string, auditDetails: Record<string, unknown> = {}): Sandbox {
     const current = this.require(idOrApprovalId);
     assertMayDecide(actor, current, this.options, 'approve');
     const now = this.clock.now();
@@ -163,7 +173,7 @@ export class SandboxService {
         decidedBy: actor.id,
       });
       const position = this.store.queued(Number.MAX_SAFE_INTEGER).findIndex((s) => s.id === updated.id) + 1;
-      this.audit(actor, 'approved', updated, { waitedMs: now - updated.requestedAt });
+      this.audit(actor, 'approved', updated, { ...auditDetails, waitedMs: now - updated.requestedAt });
       return { sandbox: updated, queuePosition: position };
     });
     this.emit({ type: 'approved', sandbox, queuePosition });
@@ -254,18 +264,6 @@ export class SandboxService {
     return this.beginDestroy(actor, current, reason);
   }
 
-  /** The TTL reaper's entry: an ACTIVE sandbox past its expiry starts being destroyed. */
-  expire(id: string): Sandbox | undefined {
-    const current = this.store.get(id);
-    if (current?.status !== 'ACTIVE') return undefined;
-    try {
-      return this.beginDestroy(SYSTEM_ACTOR, current, 'expired');
-    } catch (error) {
-      if (error instanceof Conflict) return undefined; // someone destroyed or extended it meanwhile
-      throw error;
-    }
-  }
-
   private beginDestroy(actor: Actor, current: Sandbox, reason: string): Sandbox {
     const sandbox = this.store.transaction(() => {
       const updated = this.transitionOrExplain(current, ['ACTIVE'], 'DESTROYING', 'destroy', {
@@ -276,6 +274,22 @@ export class SandboxService {
     });
     this.emit({ type: 'destroying', sandbox });
     return sandbox;
+  }
+
+  /** A sandbox for someone who may see it: its owner, whoever asked for it, approvers and admins. */
+  view(actor: Actor, idOrApprovalId: string): Sandbox {
+    const sandbox = this.require(idOrApprovalId);
+    if (!mayView(actor, sandbox)) {
+      throw new Forbidden(
+        `Only the owner of ${sandbox.name}, whoever asked for it, approvers and admins may see it.`,
+      );
+    }
+    return sandbox;
+  }
+
+  /** `list`, narrowed to the sandboxes the actor may see. */
+  listVisible(actor: Actor, filter: ListFilter = {}): Sandbox[] {
+    return this.store.list(filter).filter((sandbox) => mayView(actor, sandbox));
   }
 
   get(idOrApprovalId: string): Sandbox | undefined {
@@ -407,26 +421,61 @@ export class SandboxService {
     return this.store.list({ statuses: [status], limit });
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Sweeps: each handles every due row in ONE transaction, read through a partial index, so a sweep costs
+  // what is due and not the size of the table. Events go out after the commit.
+
   /**
-   * Announces (event `expiring`) that a sandbox will expire soon, once per expiry time: the first call marks
-   * the warning sent and returns the sandbox, later calls return undefined. An extension moves the expiry
-   * and so re-arms the warning.
+   * Announces (event `expiring`) the sandboxes that expire by `until`, once per expiry time: the warning is
+   * recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
    */
-  warnExpiring(id: string): Sandbox | undefined {
-    const sandbox = this.store.transaction(() => {
-      const current = this.store.get(id);
-      if (current?.status !== 'ACTIVE' || current.expiresAt === null) return undefined;
-      if (current.warnedForExpiresAt === current.expiresAt) return undefined;
-      const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: current.expiresAt });
-      if (updated) {
-        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
-          expiresAt: new Date(current.expiresAt).toISOString(),
+  sweepExpiryWarnings(until: number, limit: number): Sandbox[] {
+    const warned = this.store.transaction(() =>
+      this.store.unwarnedExpiringBy(until, limit).flatMap((due) => {
+        const updated = this.store.transition(due.id, ['ACTIVE'], null, {
+          warnedForExpiresAt: due.expiresAt,
         });
-      }
-      return updated;
-    });
-    if (sandbox) this.emit({ type: 'expiring', sandbox });
-    return sandbox;
+        if (!updated) return [];
+        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
+          expiresAt: new Date(due.expiresAt ?? 0).toISOString(),
+        });
+        return [updated];
+      }),
+    );
+    for (const sandbox of warned) this.emit({ type: 'expiring', sandbox });
+    return warned;
+  }
+
+  /** Starts destroying every ACTIVE sandbox whose expiry is at or before `now`. */
+  sweepExpired(now: number, limit: number): Sandbox[] {
+    const expired = this.store.transaction(() =>
+      this.store.activeExpiringBy(now, limit).flatMap((due) => {
+        const updated = this.store.transition(due.id, ['ACTIVE'], 'DESTROYING', { destroyReason: 'expired' });
+        if (!updated) return [];
+        this.audit(SYSTEM_ACTOR, 'destroy_requested', updated, { reason: 'expired' });
+        return [updated];
+      }),
+    );
+    for (const sandbox of expired) this.emit({ type: 'destroying', sandbox });
+    return expired;
+  }
+
+  /** Cancels the requests filed at or before `before` that nobody decided. */
+  sweepStaleRequests(before: number, note: string, limit: number): Sandbox[] {
+    const cancelled = this.store.transaction(() =>
+      this.store.pendingRequestedBefore(before, limit).flatMap((due) => {
+        const updated = this.store.transition(due.id, ['PENDING_APPROVAL'], 'CANCELLED', {
+          decidedAt: this.clock.now(),
+          decidedBy: SYSTEM_ACTOR.id,
+          decisionNote: note,
+        });
+        if (!updated) return [];
+        this.audit(SYSTEM_ACTOR, 'cancelled', updated, { note });
+        return [updated];
+      }),
+    );
+    for (const sandbox of cancelled) this.emit({ type: 'cancelled', sandbox });
+    return cancelled;
   }
 
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */

@@ -26,7 +26,6 @@ function setup() {
   });
   const sweeps = new LifecycleSweeps({
     ...fixture,
-    logger: silentLogger,
     options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 24 * 60 * MINUTE },
   });
   const reconciler = new Reconciler({

@@ -141,11 +141,12 @@ describe('SandboxService', () => {
     service.approve(bob, s.id);
     service.claimNextQueued();
     const ready = service.markReady(s.id, 'apiVersion: v1\n', 1);
-    assert.ok(service.warnExpiring(s.id));
-    assert.equal(service.warnExpiring(s.id), undefined, 'a warning goes out once per expiry');
+    const warnBy = clock.now() + 10 * HOUR;
+    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 1);
+    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 0, 'a warning goes out once per expiry');
     const extended = service.extend(alice, s.id, HOUR);
     assert.equal(extended.expiresAt, (ready.expiresAt ?? 0) + HOUR);
-    assert.ok(service.warnExpiring(s.id), 'the extension re-arms the warning');
+    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 1, 'the extension re-arms the warning');
     assert.throws(
       () => service.extend(alice, s.id, 2 * HOUR),
       (e: Error) =>

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { Conflict } from '../../core/errors.js';
 import type { TestResultSummary } from '../../core/events.js';
 import type { AuditEvent, ListFilter, NewSandbox, SandboxPatch, SandboxStore } from '../../core/ports.js';
@@ -91,6 +92,16 @@ const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(
 
 /** The SQLite implementation of the core's SandboxStore (better-sqlite3, synchronous). */
 export function createSandboxStore(db: Db, now: () => number = Date.now): SandboxStore {
+  // Statements whose SQL depends on the call's shape (filters, patched columns) are prepared once per shape.
+  const prepared = new Map<string, Database.Statement<unknown[]>>();
+  const cached = (sql: string) => {
+    let statement = prepared.get(sql);
+    if (!statement) {
+      statement = db.prepare<unknown[]>(sql);
+      prepared.set(sql, statement);
+    }
+    return statement;
+  };
   const byId = db.prepare<[string], SandboxRow>(`SELECT ${COLUMNS} FROM sandboxes WHERE id = ?`);
   const byApprovalId = db.prepare<[string], SandboxRow>(
     `SELECT ${COLUMNS} FROM sandboxes WHERE approval_id = ?`,
@@ -186,16 +197,13 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
       }
       const sql = `SELECT ${COLUMNS} FROM sandboxes ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY requested_at DESC LIMIT ?`;
-      return db
-        .prepare<unknown[], SandboxRow>(sql)
-        .all(...params, filter.limit ?? 200)
-        .map(toSandbox);
+      return (cached(sql).all(...params, filter.limit ?? 200) as SandboxRow[]).map(toSandbox);
     },
 
     count({ owner, statuses }) {
       const sql = `SELECT count(*) AS n FROM sandboxes WHERE status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
       const params: unknown[] = owner === undefined ? [...statuses] : [...statuses, owner];
-      return (db.prepare<unknown[], { n: number }>(sql).get(...params) as { n: number }).n;
+      return (cached(sql).get(...params) as { n: number }).n;
     },
 
     countByStatus() {
@@ -221,9 +229,9 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
           params.push(value);
         }
       }
-      const result = db
-        .prepare(`UPDATE sandboxes SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from)})`)
-        .run(...params, id, ...from);
+      const result = cached(
+        `UPDATE sandboxes SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from)})`,
+      ).run(...params, id, ...from);
       return result.changes === 1 ? get(id) : undefined;
     },
 
