@@ -82,12 +82,12 @@ export interface SandboxStore {
   queued(limit: number): Sandbox[];
   /** API ports held by sandboxes whose cluster may exist. */
   portsInUse(): Set<number>;
-  /** ACTIVE sandboxes whose expiry is at or before `until`, soonest first; cost follows the number returned. */
-  activeExpiringBy(until: number, limit: number): Sandbox[];
-  /** ACTIVE sandboxes expiring by `until` whose warning for that expiry has not gone out yet. */
-  unwarnedExpiringBy(until: number, limit: number): Sandbox[];
-  /** PENDING_APPROVAL requests filed at or before `before`. */
-  pendingRequestedBefore(before: number, limit: number): Sandbox[];
+  /** Marks the warning sent for every ACTIVE sandbox expiring by `until` not yet warned for that expiry. */
+  claimExpiryWarnings(until: number, limit: number): Sandbox[];
+  /** Moves every ACTIVE sandbox expired at `at` to DESTROYING with the reason "expired". */
+  startExpiry(at: number, limit: number): Sandbox[];
+  /** Cancels every PENDING_APPROVAL request filed at or before `before`, decided by "system" with `note`. */
+  cancelPendingBefore(before: number, note: string, limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
   saveTestResult(sandboxId: string, result: TestResultSummary): void;

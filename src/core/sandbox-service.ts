@@ -430,52 +430,36 @@ export class SandboxService {
    * recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
    */
   sweepExpiryWarnings(until: number, limit: number): Sandbox[] {
-    const warned = this.store.transaction(() =>
-      this.store.unwarnedExpiringBy(until, limit).flatMap((due) => {
-        const updated = this.store.transition(due.id, ['ACTIVE'], null, {
-          warnedForExpiresAt: due.expiresAt,
-        });
-        if (!updated) return [];
-        this.audit(SYSTEM_ACTOR, 'expiry_warned', updated, {
-          expiresAt: new Date(due.expiresAt ?? 0).toISOString(),
-        });
-        return [updated];
-      }),
-    );
-    for (const sandbox of warned) this.emit({ type: 'expiring', sandbox });
-    return warned;
+    return this.sweep(() => this.store.claimExpiryWarnings(until, limit), 'expiry_warned', 'expiring');
   }
 
   /** Starts destroying every ACTIVE sandbox whose expiry is at or before `now`. */
   sweepExpired(now: number, limit: number): Sandbox[] {
-    const expired = this.store.transaction(() =>
-      this.store.activeExpiringBy(now, limit).flatMap((due) => {
-        const updated = this.store.transition(due.id, ['ACTIVE'], 'DESTROYING', { destroyReason: 'expired' });
-        if (!updated) return [];
-        this.audit(SYSTEM_ACTOR, 'destroy_requested', updated, { reason: 'expired' });
-        return [updated];
-      }),
-    );
-    for (const sandbox of expired) this.emit({ type: 'destroying', sandbox });
-    return expired;
+    return this.sweep(() => this.store.startExpiry(now, limit), 'destroy_requested', 'destroying');
   }
 
   /** Cancels the requests filed at or before `before` that nobody decided. */
   sweepStaleRequests(before: number, note: string, limit: number): Sandbox[] {
-    const cancelled = this.store.transaction(() =>
-      this.store.pendingRequestedBefore(before, limit).flatMap((due) => {
-        const updated = this.store.transition(due.id, ['PENDING_APPROVAL'], 'CANCELLED', {
-          decidedAt: this.clock.now(),
-          decidedBy: SYSTEM_ACTOR.id,
-          decisionNote: note,
+    return this.sweep(() => this.store.cancelPendingBefore(before, note, limit), 'cancelled', 'cancelled');
+  }
+
+  private sweep(
+    transition: () => Sandbox[],
+    action: string,
+    event: 'expiring' | 'destroying' | 'cancelled',
+  ): Sandbox[] {
+    const changed = this.store.transaction(() => {
+      const rows = transition();
+      for (const sandbox of rows) {
+        this.audit(SYSTEM_ACTOR, action, sandbox, {
+          expiresAt: sandbox.expiresAt === null ? null : new Date(sandbox.expiresAt).toISOString(),
+          note: sandbox.destroyReason ?? sandbox.decisionNote,
         });
-        if (!updated) return [];
-        this.audit(SYSTEM_ACTOR, 'cancelled', updated, { note });
-        return [updated];
-      }),
-    );
-    for (const sandbox of cancelled) this.emit({ type: 'cancelled', sandbox });
-    return cancelled;
+      }
+      return rows;
+    });
+    for (const sandbox of changed) this.emit({ type: event, sandbox });
+    return changed;
   }
 
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */

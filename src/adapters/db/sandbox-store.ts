@@ -112,15 +112,27 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const queued = db.prepare<[number], SandboxRow>(
     `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'QUEUED' ORDER BY decided_at, requested_at LIMIT ?`,
   );
-  const expiring = db.prepare<[number, number], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+  // The sweeps' set-based transitions: one statement for every due row. INDEXED BY pins the partial indexes:
+  // without statistics SQLite prefers (status, …) and would read every ACTIVE row instead of the due ones.
+  const claimWarnings = db.prepare<[number, number, number], SandboxRow>(
+    `UPDATE sandboxes SET warned_for_expires_at = expires_at, updated_at = ?
+     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_unwarned_expiry
+                  WHERE status = 'ACTIVE' AND warned_for_expires_at IS NOT expires_at
+                  AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+     RETURNING ${COLUMNS}`,
   );
-  const unwarned = db.prepare<[number, number], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'ACTIVE' AND warned_for_expires_at IS NOT expires_at
-     AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+  const startExpiry = db.prepare<[number, number, number], SandboxRow>(
+    `UPDATE sandboxes SET status = 'DESTROYING', destroy_reason = 'expired', updated_at = ?
+     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_active_expiry
+                  WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+     RETURNING ${COLUMNS}`,
   );
-  const pendingBefore = db.prepare<[number, number], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'PENDING_APPROVAL' AND requested_at <= ? ORDER BY requested_at LIMIT ?`,
+  const cancelStale = db.prepare<[number, string, number, number, number], SandboxRow>(
+    `UPDATE sandboxes SET status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?, updated_at = ?
+     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_pending_since
+                  WHERE status = 'PENDING_APPROVAL' AND requested_at <= ?
+                  ORDER BY requested_at LIMIT ?)
+     RETURNING ${COLUMNS}`,
   );
   const ports = db.prepare<[], { api_port: number }>(
     `SELECT api_port FROM sandboxes WHERE status IN ('CREATING', 'ACTIVE', 'DESTROYING') AND api_port IS NOT NULL`,
@@ -237,9 +249,10 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
 
     queued: (limit) => queued.all(limit).map(toSandbox),
     portsInUse: () => new Set(ports.all().map((r) => r.api_port)),
-    activeExpiringBy: (until, limit) => expiring.all(until, limit).map(toSandbox),
-    unwarnedExpiringBy: (until, limit) => unwarned.all(until, limit).map(toSandbox),
-    pendingRequestedBefore: (before, limit) => pendingBefore.all(before, limit).map(toSandbox),
+    claimExpiryWarnings: (until, limit) => claimWarnings.all(now(), until, limit).map(toSandbox),
+    startExpiry: (at, limit) => startExpiry.all(now(), at, limit).map(toSandbox),
+    cancelPendingBefore: (before, note, limit) =>
+      cancelStale.all(now(), note, now(), before, limit).map(toSandbox),
 
     setKubeconfig(id, encrypted) {
       setKubeconfig.run(encrypted, now(), id);
