@@ -48,17 +48,20 @@ const newId = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).
 
 /** Human words for where a sandbox is now, used when an action loses a race or comes too late. */
 export function describeState(s: Sandbox): string {
+  // Whoever approved is worth naming in every later state: it is what a second approver needs to hear.
+  const approved =
+    s.decidedBy && s.decidedBy !== 'system' ? `was already approved by ${s.decidedBy} and ` : '';
   switch (s.status) {
     case 'PENDING_APPROVAL':
       return 'is waiting for approval';
     case 'QUEUED':
-      return `was already approved by ${s.decidedBy} and is queued`;
+      return `${approved}is queued`;
     case 'CREATING':
-      return 'is being created';
+      return `${approved}is being created`;
     case 'ACTIVE':
-      return 'is active';
+      return `${approved}is active`;
     case 'DESTROYING':
-      return 'is being destroyed';
+      return `${approved}is being destroyed`;
     case 'DESTROYED':
       return 'was already destroyed';
     case 'FAILED':

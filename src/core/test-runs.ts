@@ -40,19 +40,27 @@ export class TestRuns {
       throw new Conflict(`A test run for ${sandbox.name} is already in progress; wait for its result.`);
     }
     const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite}`);
-    const run = tester.run({ sandbox, kubeconfig, suite });
-    this.running.set(sandbox.id, run);
-    try {
-      const result = await run;
+    // The whole run, storing included, is tracked, so idle() can wait until its result is safely stored.
+    const run = (async () => {
+      const result = await tester.run({ sandbox, kubeconfig, suite });
       store.transaction(() => {
         store.saveTestResult(sandbox.id, result);
         service.audit(actor, 'tested', sandbox, { suite, passed: result.passed });
       });
       events.emit({ type: 'testFinished', sandbox: service.get(sandbox.id) ?? sandbox, result });
       return result;
+    })();
+    this.running.set(sandbox.id, run);
+    try {
+      return await run;
     } finally {
       this.running.delete(sandbox.id);
     }
+  }
+
+  /** Resolves when no run is in progress, its result stored (shutdown waits for this before closing the database). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
   lastResult(sandboxId: string): TestResultSummary | undefined {

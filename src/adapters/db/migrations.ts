@@ -79,4 +79,14 @@ export const MIGRATIONS: readonly string[] = [
     steps       TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: the lease that makes one process per database the provisioner
+  `
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    host       TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

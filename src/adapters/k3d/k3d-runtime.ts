@@ -74,7 +74,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
   }
 
   return {
-    create(spec: CreateClusterSpec) {
+    async create(spec: CreateClusterSpec) {
       assertOurs(spec.clusterName);
       // k3d applies --timeout to each of its three phases, so give each a third and keep the whole
       // create inside SANDBOX_CREATE_TIMEOUT with the runner's kill as the backstop (k3d-cli.md §1.3).
@@ -104,7 +104,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
       });
     },
 
-    kubeconfig(clusterName) {
+    async kubeconfig(clusterName) {
       assertOurs(clusterName);
       return perName.run(clusterName, async () => {
         let stdout: string;
@@ -120,7 +120,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
       });
     },
 
-    delete(clusterName) {
+    async delete(clusterName) {
       assertOurs(clusterName);
       return perName.run(clusterName, async () => {
         let stderr = '';

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { InvalidInput } from '../../src/core/errors.js';
+import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
+import { alice, bob, carol, silentLogger, waitFor } from '../helpers/core-fixture.js';
+
+// A fresh fake Docker host per test, so one test's clusters (and their API ports) do not meet the next's.
+let fake: FakeK3d;
+beforeEach(() => {
+  fake = createFakeK3d();
+  Object.assign(process.env, fake.env);
+});
+afterEach(() => fake.cleanup());
+
+async function newApp(env: Record<string, string> = {}, dataDir?: string) {
+  const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'sandbox-prov-')));
+  const config = loadConfig({
+    DATA_DIR: dir,
+    PORT: '0',
+    K3D_BIN: fake.binPath,
+    KUBECTL_BIN: path.join(dir, 'no-kubectl'),
+    SANDBOX_AUTO_SMOKE_TEST: 'false',
+    SANDBOX_MAX_PER_USER: '10',
+    ...env,
+  });
+  return buildApp(config, { logger: silentLogger, destroyBackoffMs: 10 });
+}
+const creates = (cluster: string) =>
+  fake.calls().filter((c) => c.command === 'cluster create' && c.argv[2] === cluster).length;
+
+describe('provisioning through the fake k3d', () => {
+  it('when a request is approved, then the cluster is created and the stored kubeconfig is what k3d printed', async () => {
+    const app = await newApp();
+    await app.start();
+    try {
+      const s = app.service.request(alice, { name: 'happy', agents: 1 }, { via: 'slack' });
+      app.service.approve(bob, s.id);
+      await waitFor(() => app.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+      const kubeconfig = app.service.kubeconfig(alice, s.id);
+      const key = fake.cluster('sbx-happy')?.kubeconfig.clientKeyData ?? 'missing';
+      assert.match(kubeconfig, new RegExp(`client-key-data: ${key}`));
+      assert.match(kubeconfig, /server: https:\/\/127\.0\.0\.1:6550/);
+      assert.equal(creates('sbx-happy'), 1);
+
+      // Nothing under DATA_DIR holds the key in plain text: not the database, its WAL, nor the key file.
+      for (const file of readdirSync(app.config.dataDir)) {
+        const bytes = readFileSync(path.join(app.config.dataDir, file)).toString('latin1');
+        assert.equal(bytes.includes(key), false, `${file} contains the client key`);
+        assert.equal(bytes.includes('client-key-data'), false, `${file} contains a kubeconfig`);
+      }
+    } finally {
+      await app.stop(1000);
+    }
+  });
+
+  it('when two bot processes race to create the same approved sandbox, then exactly one create runs', async () => {
+    const first = await newApp();
+    const second = await newApp({}, first.config.dataDir);
+    await Promise.all([first.start(), second.start()]);
+    try {
+      const s = first.service.request(alice, { name: 'race' }, { via: 'slack' });
+      const decisions = await Promise.allSettled([
+        Promise.resolve().then(() => first.service.approve(bob, s.id)),
+        Promise.resolve().then(() => second.service.approve(carol, s.id)),
+      ]);
+      assert.equal(decisions.filter((d) => d.status === 'fulfilled').length, 1);
+      const loser = decisions.find((d) => d.status === 'rejected');
+      assert.match(String(loser?.status === 'rejected' ? loser.reason : ''), /already approved by U0BOB/);
+      second.provisioner.pump(); // the other process looks at the queue too
+      await waitFor(() => first.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+      assert.equal(creates('sbx-race'), 1);
+    } finally {
+      await Promise.all([first.stop(1000), second.stop(1000)]);
+    }
+  });
+
+  it('when a create fails, then the sandbox is FAILED with the reason and no cluster is left', async () => {
+    const app = await newApp();
+    await app.start();
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: 'sbx-doomed' });
+    try {
+      const s = app.service.request(alice, { name: 'doomed' }, { via: 'slack' });
+      app.service.approve(bob, s.id);
+      const failed = await waitFor(
+        () => (app.store.get(s.id)?.status === 'FAILED' ? app.store.get(s.id) : undefined),
+        'FAILED',
+        10_000,
+      );
+      assert.match(failed.failureReason ?? '', /creating sbx-doomed failed: Failed Cluster Start/);
+      assert.equal(fake.cluster('sbx-doomed'), undefined, 'the partial cluster was deleted');
+    } finally {
+      fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });
+      await app.stop(1000);
+    }
+  });
+
+  it('when the bot restarts with sandboxes QUEUED, then it creates them, never more than the limit at once', async () => {
+    const stopped = await newApp({ SANDBOX_PROVISION_CONCURRENCY: '2' });
+    const ids = ['q1', 'q2', 'q3', 'q4', 'q5'].map((name) => {
+      const s = stopped.service.request(alice, { name }, { via: 'slack' });
+      return stopped.service.approve(bob, s.id).id;
+    });
+    await stopped.stop(0); // never started: the approvals are only rows in the database
+
+    fake.setKnobs({ FAKE_K3D_DELAY_MS: 400 });
+    const restarted = await newApp({ SANDBOX_PROVISION_CONCURRENCY: '2' }, stopped.config.dataDir);
+    await restarted.start();
+    try {
+      await waitFor(
+        () => ids.every((id) => restarted.store.get(id)?.status === 'ACTIVE'),
+        'all ACTIVE',
+        20_000,
+      );
+      assert.equal(fake.maxConcurrent('create'), 2);
+    } finally {
+      fake.setKnobs({ FAKE_K3D_DELAY_MS: null });
+      await restarted.stop(1000);
+    }
+  });
+
+  it('when a second process shares the database, then only the first runs the provisioner until it is gone', async () => {
+    const first = await newApp();
+    const second = await newApp({}, first.config.dataDir);
+    await first.start();
+    await second.start();
+    try {
+      const s = second.service.request(alice, { name: 'standby' }, { via: 'slack' });
+      second.service.approve(bob, s.id); // approved in the standby process: only a row reaches the leader
+      first.provisioner.pump();
+      await waitFor(() => first.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+      assert.equal(second.provisioner.activeCreates, 0);
+    } finally {
+      await first.stop(1000);
+      await second.stop(1000);
+    }
+  });
+
+  it('when names are invalid, then each is refused naming the rule and k3d is never asked to create', async () => {
+    const app = await newApp();
+    const before = fake.calls().filter((c) => c.command === 'cluster create').length;
+    try {
+      for (const name of ['My_Cluster', 'a;rm -rf /', '-x', '', 'x'.repeat(40)]) {
+        assert.throws(
+          () => app.service.request(alice, { name }, { via: 'slack' }),
+          (e: Error) => e instanceof InvalidInput && /^name: /.test(e.message),
+        );
+      }
+      assert.equal(app.store.list({}).length, 0);
+      assert.equal(fake.calls().filter((c) => c.command === 'cluster create').length, before);
+    } finally {
+      await app.stop(0);
+    }
+  });
+});
