@@ -1,0 +1,125 @@
+/**
+ * Opt-in end-to-end run against a real Docker engine, k3d and kubectl (`npm run test:e2e`).
+ * Where any of them is missing it says what is missing and exits 0 WITHOUT claiming a pass.
+ * It creates clusters named `sbxe2e-…` only, and deletes every one of them at the end, even on failure.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Actor } from '../../src/core/policy.js';
+
+const PREFIX = 'sbxe2e-';
+const requester: Actor = { id: 'U0E2EOWNER', isApprover: false, isAdmin: false };
+const approver: Actor = { id: 'U0E2EAPPROVER', isApprover: true, isAdmin: false };
+
+function missingTools(): string[] {
+  const checks: [string, string[]][] = [
+    ['docker', ['info', '--format', '{{.ServerVersion}}']],
+    ['k3d', ['version']],
+    ['kubectl', ['version', '--client']],
+  ];
+  return checks.flatMap(([bin, args]) => {
+    try {
+      execFileSync(bin, args, { stdio: 'ignore', timeout: 20_000 });
+      return [];
+    } catch {
+      return [bin === 'docker' ? 'a running Docker engine (docker info failed)' : `${bin} on the PATH`];
+    }
+  });
+}
+
+function ourClusters(): string[] {
+  const out = execFileSync('k3d', ['cluster', 'list', '-o', 'json'], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  return (JSON.parse(out.toString()) as { name: string }[])
+    .map((c) => c.name)
+    .filter((n) => n.startsWith(PREFIX));
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function main(): Promise<number> {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    console.log(`e2e SKIPPED — not run, not passed. Missing: ${missing.join('; ')}.`);
+    return 0;
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sandbox-e2e-'));
+  const app = buildApp(
+    loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      SANDBOX_CLUSTER_PREFIX: PREFIX,
+      SANDBOX_API_PORT_RANGE: '6950-6990',
+      SANDBOX_AUTO_SMOKE_TEST: 'false',
+      SANDBOX_CREATE_TIMEOUT: '6m',
+      LOG_LEVEL: 'warn',
+    }),
+  );
+  await app.start();
+  try {
+    console.log('1. request and approval');
+    const s = app.service.request(requester, { name: 'flow', agents: 1, ttl: '30m' }, { via: 'api' });
+    app.service.approve(approver, s.id);
+
+    console.log('2. real k3d cluster create (this takes a minute)');
+    await waitFor(
+      () => ['ACTIVE', 'FAILED'].includes(app.store.get(s.id)?.status ?? ''),
+      'ACTIVE',
+      8 * 60_000,
+    );
+    assert.equal(app.store.get(s.id)?.status, 'ACTIVE', app.store.get(s.id)?.failureReason ?? '');
+
+    console.log('3. kubeconfig');
+    const kubeconfig = app.service.kubeconfig(requester, s.id);
+    assert.match(kubeconfig, /server: https:\/\/127\.0\.0\.1:69\d\d/);
+
+    console.log('4. smoke suite against the real cluster');
+    const result = await app.tests.run(requester, s.id, 'smoke');
+    for (const step of result.steps)
+      console.log(`   ${step.passed ? 'ok  ' : 'FAIL'} ${step.name} (${step.durationMs} ms)`);
+    assert.ok(result.passed, 'the smoke suite failed');
+
+    console.log('5. extend');
+    const before = app.store.get(s.id)?.expiresAt ?? 0;
+    assert.equal(app.service.extend(requester, s.id, 15 * 60_000).expiresAt, before + 15 * 60_000);
+
+    console.log('6. destroy');
+    app.service.destroy(requester, s.id);
+    await waitFor(() => app.store.get(s.id)?.status === 'DESTROYED', 'DESTROYED', 3 * 60_000);
+    assert.ok(!ourClusters().includes(`${PREFIX}flow`));
+
+    console.log('7. orphan reconcile');
+    execFileSync(
+      'k3d',
+      ['cluster', 'create', `${PREFIX}orphan`, '--kubeconfig-update-default=false', '--wait'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const report = await app.reconciler.run();
+    assert.deepEqual(report.orphansDeleted, [`${PREFIX}orphan`]);
+    console.log('e2e PASSED');
+    return 0;
+  } catch (error) {
+    console.error(`e2e FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await app.stop(60_000);
+    for (const name of ourClusters()) execFileSync('k3d', ['cluster', 'delete', name], { stdio: 'ignore' });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
