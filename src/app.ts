@@ -1,19 +1,26 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLease } from './adapters/db/lease.js';
 import { openDatabase } from './adapters/db/open-database.js';
 import { createSandboxStore } from './adapters/db/sandbox-store.js';
 import { createHttpApp } from './adapters/http/create-http-app.js';
+import { mountApi } from './adapters/http/mount-api.js';
 import { expireRequestsJob } from './adapters/jobs/expire-requests.js';
 import { reapExpiredJob } from './adapters/jobs/reap-expired.js';
 import { reconcileJob } from './adapters/jobs/reconcile.js';
 import { registerJobs } from './adapters/jobs/register-jobs.js';
 import { warnExpiringJob } from './adapters/jobs/warn-expiring.js';
 import { createK3dRuntime } from './adapters/k3d/k3d-runtime.js';
+import { createKubectlSmokeTester } from './adapters/kubectl/kubectl-smoke-tester.js';
+import { createMcpServer } from './adapters/mcp/create-mcp-server.js';
+import { createMcpHttpHandler } from './adapters/mcp/handle-mcp-http.js';
 import { createMetrics } from './adapters/metrics/metrics.js';
+import { createSlackApp } from './adapters/slack/create-slack-app.js';
 import { createVault, loadEncryptionKey } from './adapters/vault/vault.js';
 import type { Config } from './config.js';
 import { SandboxEvents } from './core/events.js';
 import { LifecycleSweeps } from './core/lifecycle-sweeps.js';
+import { type Actor, SYSTEM_ACTOR } from './core/policy.js';
 import { type Clock, type ClusterRuntime, type Logger, type SmokeTester, systemClock } from './core/ports.js';
 import { Provisioner } from './core/provisioner.js';
 import { Reconciler } from './core/reconciler.js';
@@ -21,6 +28,9 @@ import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
 import { createLogger } from './lib/logger.js';
+
+const LEASE_TTL_MS = 15_000;
+const QUEUE_POLL_MS = 5_000;
 
 /** What a test may swap for a fake; everything else is built from the config. */
 export interface AppOverrides {
@@ -78,12 +88,32 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     clusterPrefix: config.sandbox.clusterPrefix,
   });
 
-  // TODO(issue 5): the kubectl smoke tester replaces this default.
-  const smokeTester: SmokeTester = overrides.smokeTester ?? {
-    suites: () => [],
-    run: () => Promise.reject(new Error('smoke tests are not available yet')),
-  };
+  const smokeTester: SmokeTester & { stop?: () => void } =
+    overrides.smokeTester ??
+    createKubectlSmokeTester({
+      run: commands.run,
+      kubectlBin: config.kubectlBin,
+      image: config.smoke.image,
+      suitesDir: config.smoke.suitesDir,
+      logger,
+    });
   const tests = new TestRuns({ service, store, tester: smokeTester, events });
+  let stopping = false;
+  if (config.smoke.autoRun) {
+    // The default suite runs once a sandbox is ACTIVE. Listeners run after the transition has committed and
+    // cannot block or undo it; a refusal (say, a run already going) is only logged.
+    events.on(async (event) => {
+      if (event.type !== 'ready' || stopping) return;
+      try {
+        await tests.run(SYSTEM_ACTOR, event.sandbox.id, 'smoke');
+      } catch (error) {
+        logger.warn(
+          { sandbox: event.sandbox.id, err: (error as Error).message },
+          'the automatic smoke test did not run',
+        );
+      }
+    });
+  }
 
   const http = createHttpApp({
     registry: metrics.registry,
@@ -97,8 +127,73 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
 
+  // Slack (when configured) mounts POST /slack/events on the shared app before anything parses bodies:
+  // Bolt verifies the signature over the raw bytes.
+  const { botToken, approversChannel } = config.slack;
+  const slack =
+    botToken && approversChannel
+      ? createSlackApp({
+          settings: { ...config.slack, botToken, approversChannel },
+          service,
+          tests,
+          events,
+          clock,
+          logger,
+          slackErrors: metrics.slackErrors,
+          http,
+        })
+      : undefined;
+
+  /** An MCP server acting as `actor`: per request on POST /mcp, once for the stdio mode. */
+  const mcpServerFor = (actor: Actor) => createMcpServer({ service, tests, actor, logger });
+  mountApi(http, {
+    service,
+    tests,
+    logger,
+    tokens: config.api.tokens,
+    limits: config.sandbox,
+    handleMcp: createMcpHttpHandler(mcpServerFor, logger),
+  });
+
   let server: Server | undefined;
   let stopJobs: (() => Promise<void>) | undefined;
+  let firstReconcile: Promise<unknown> = Promise.resolve();
+  let leaseTimer: NodeJS.Timeout | undefined;
+  let pumpTimer: NodeJS.Timeout | undefined;
+  let leading = false;
+  const lease = createLease(db, 'provisioner', LEASE_TTL_MS);
+
+  /**
+   * The provisioner, the jobs and the reconciler run in one process per database: the lease holder. Others
+   * serve requests and take over when the holder is gone.
+   */
+  function leadIfFree(): void {
+    if (!lease.tryAcquire()) {
+      if (!leading) {
+        const holder = lease.current();
+        logger.info(
+          { holder: holder?.holder },
+          'another process runs the provisioner for this database; serving requests only',
+        );
+      }
+      return;
+    }
+    if (leading) return;
+    leading = true;
+    provisioner.start();
+    // Finishes what a previous run left (interrupted creates, destroys, orphans) without delaying start-up.
+    firstReconcile = reconciler
+      .run()
+      .catch((error: unknown) => logger.error({ err: error }, 'reconcile failed'));
+    stopJobs = registerJobs(
+      config.jobs.sweepSchedule,
+      [warnExpiringJob(sweeps), reapExpiredJob(sweeps), expireRequestsJob(sweeps), reconcileJob(reconciler)],
+      logger,
+    );
+    // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
+    pumpTimer = setInterval(() => provisioner.pump(), QUEUE_POLL_MS);
+    pumpTimer.unref();
+  }
 
   /** A missing k3d or kubectl is reported, not fatal: the bot still serves requests and approvals. */
   async function warnAboutMissingTools(): Promise<void> {
@@ -106,7 +201,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       { bin: config.k3dBin, args: ['version'], variable: 'K3D_BIN', hint: 'https://k3d.io/#installation' },
       {
         bin: config.kubectlBin,
-        args: ['version', '--client'],
+        args: ['version', '--client', '-o', 'json'],
         variable: 'KUBECTL_BIN',
         hint: 'https://kubernetes.io/docs/tasks/tools/',
       },
@@ -139,6 +234,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     sweeps,
     reconciler,
     http,
+    mcpServerFor,
+    slack,
 
     /** Starts the HTTP server and the provisioner; resolves with the bound port. */
     async start(): Promise<{ port: number }> {
@@ -146,18 +243,11 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         const s = http.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
-      provisioner.start();
-      void reconciler.run();
-      stopJobs = registerJobs(
-        config.jobs.sweepSchedule,
-        [
-          warnExpiringJob(sweeps),
-          reapExpiredJob(sweeps),
-          expireRequestsJob(sweeps),
-          reconcileJob(reconciler),
-        ],
-        logger,
-      );
+      leadIfFree();
+      leaseTimer = setInterval(leadIfFree, LEASE_TTL_MS / 3);
+      leaseTimer.unref();
+      // auth.test and the approver group; a Slack failure is logged and retried, never fatal.
+      await slack?.start();
       void warnAboutMissingTools();
       const { port } = server.address() as AddressInfo;
       return { port };
@@ -165,8 +255,14 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
     /** Stops taking requests, lets running k3d commands finish within `graceMs`, closes the database. */
     async stop(graceMs = 30_000): Promise<void> {
+      // Test runs wind down (their temporary namespaces still deleted) rather than run to the end.
+      stopping = true;
+      smokeTester.stop?.();
+      clearInterval(leaseTimer);
+      clearInterval(pumpTimer);
       await stopJobs?.();
       stopJobs = undefined;
+      await firstReconcile;
       if (server) {
         const s = server;
         server = undefined;
@@ -178,8 +274,12 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       } else {
         await provisioner.stop(graceMs);
       }
+      // Slack listeners still working after their ack finish before the database closes.
+      await slack?.stop(graceMs);
       await events.idle();
+      await tests.idle();
       await commands.idle(graceMs);
+      if (leading) lease.release();
       db.close();
     },
   };

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { DatabaseOpenError } from './adapters/db/open-database.js';
 import { buildApp } from './app.js';
+import { runCli } from './cli/run-cli.js';
 import { ConfigError, loadConfig, withDotEnv } from './config.js';
+import { createLogger } from './lib/logger.js';
 
 /** Process entry: reads the config, builds the app, handles signals. The only place that exits. */
 async function serve(): Promise<void> {
@@ -13,6 +17,13 @@ async function serve(): Promise<void> {
     app.logger.warn(
       {},
       'Slack is not configured: serving health, metrics, REST and MCP only. Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) and SLACK_APPROVERS_CHANNEL to enable the Slack app.',
+    );
+  }
+
+  if (config.api.tokens.length === 0) {
+    app.logger.warn(
+      {},
+      'The REST API and /mcp run unauthenticated: without API_TOKENS they answer loopback clients only, each acting as the admin api:local. Set API_TOKENS (name:token:role entries) to serve other hosts.',
     );
   }
 
@@ -33,20 +44,80 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command = 'serve'] = argv;
-  if (command === 'serve') return serve();
-  process.stderr.write(`Unknown command "${command}". Usage: k3d-sandbox-bot [serve]\n`);
-  process.exit(2);
+/**
+ * MCP over stdio for a local agent: the core runs in this process on the same DATA_DIR database, acting as
+ * `mcp:<name>`. stdout is the protocol, so every log line goes to stderr. It runs no provisioner, reconciler
+ * or jobs: the `serve` process on that DATA_DIR is the one worker (the reconciler would take another
+ * process's in-flight creates for crash leftovers), and it picks up what this door changes.
+ */
+async function serveMcp(name: string): Promise<void> {
+  const config = loadConfig(withDotEnv(process.env));
+  const app = buildApp(config, { logger: createLogger(config.logLevel, 2) });
+  const server = app.mcpServerFor({ id: `mcp:${name}`, isApprover: false, isAdmin: true });
+  await server.connect(new StdioServerTransport());
+  app.logger.info({ identity: `mcp:${name}`, dataDir: config.dataDir }, 'MCP server on stdio');
+
+  let stopping = false;
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ why }, 'MCP server stopping');
+    Promise.all([server.close(), app.stop(5000)]).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.logger.error({ err: error }, 'MCP shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseOpenError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(
-      `k3d-sandbox-bot failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-    );
+/** The name in `mcp --as NAME` (default local), or what is wrong with the arguments. */
+function mcpIdentity(args: string[]): string | Error {
+  try {
+    const name = parseArgs({ args, options: { as: { type: 'string' } }, strict: true }).values.as ?? 'local';
+    return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)
+      ? name
+      : new Error(`--as "${name}" must be a name like claude-desktop (letters, digits, . _ -)`);
+  } catch (error) {
+    return error as Error;
   }
-  process.exit(1);
-});
+}
+
+/** Resolves with an exit code for a command that has finished, or undefined for a server that keeps running. */
+async function main(argv: string[]): Promise<number | undefined> {
+  const [command = 'serve', ...rest] = argv;
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  if (command === 'serve' && !wantsHelp) return serve().then(() => undefined);
+  if (command === 'mcp' && !wantsHelp) {
+    const name = mcpIdentity(rest);
+    if (name instanceof Error) {
+      process.stderr.write(`mcp: ${name.message}\nUsage: k3d-sandbox-bot mcp [--as NAME]\n`);
+      return 2;
+    }
+    return serveMcp(name).then(() => undefined);
+  }
+  return runCli(argv, {
+    io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Exit once what was written has been flushed (stdout may be a pipe).
+    if (code !== undefined) process.stdout.write('', () => process.exit(code));
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof DatabaseOpenError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(
+        `k3d-sandbox-bot failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+    }
+    process.exit(1);
+  },
+);

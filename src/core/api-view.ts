@@ -53,6 +53,14 @@ export function apiCreateRequestShape(limits: SandboxLimits) {
   };
 }
 
+/** The `sandbox_id` argument of every API call after create (the approval id is accepted too). */
+export const sandboxIdSchema = z
+  .string({ error: 'is required: the sandbox_id that create_sandbox returned' })
+  .trim()
+  .min(1, 'is required: the sandbox_id that create_sandbox returned')
+  .max(64, 'is too long for a sandbox_id')
+  .describe('The sandbox_id that create_sandbox returned (e.g. sb-1a2b3c4d)');
+
 /** Turns parsed API create fields into the core's spec and request options. */
 export function toSpecInput(input: {
   name: string;

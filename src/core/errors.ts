@@ -22,7 +22,7 @@ export class InvalidInput extends SandboxError {
 
 export class NotFound extends SandboxError {
   constructor(what: string) {
-    super('not_found', `${what} was not found. \`/sandbox list\` shows your sandboxes.`);
+    super('not_found', `${what} was not found; list your sandboxes to find its name or id.`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Conflict, Forbidden, InvalidInput } from './errors.js';
+import { Conflict, Forbidden, InvalidInput, NotFound } from './errors.js';
 import type { SandboxEvents, TestResultSummary } from './events.js';
 import { type Actor, mayView, SYSTEM_ACTOR } from './policy.js';
 import type { SandboxStore, SmokeTester } from './ports.js';
@@ -28,7 +28,7 @@ export class TestRuns {
   async run(actor: Actor, idOrApprovalId: string, suite = 'smoke'): Promise<TestResultSummary> {
     const { service, store, tester, events } = this.deps;
     const sandbox = service.get(idOrApprovalId);
-    if (!sandbox) throw new InvalidInput(`Sandbox ${idOrApprovalId} was not found.`);
+    if (!sandbox) throw new NotFound(`Sandbox ${idOrApprovalId}`);
     if (!mayView(actor, sandbox)) {
       throw new Forbidden(`Only the owner of ${sandbox.name}, an approver or an admin may run its tests.`);
     }
@@ -39,7 +39,7 @@ export class TestRuns {
     if (this.running.has(sandbox.id)) {
       throw new Conflict(`A test run for ${sandbox.name} is already in progress; wait for its result.`);
     }
-    const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite}`);
+    const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite} for ${actor.id}`);
     // The whole run, storing included, is tracked, so idle() can wait until its result is safely stored.
     const run = (async () => {
       const result = await tester.run({ sandbox, kubeconfig, suite });

@@ -45,17 +45,22 @@ describe('configuration', () => {
   });
 
   it('when a Slack bot token is set without its companions, then the missing ones are named', () => {
-    assert.throws(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-123' }), (error: ConfigError) => {
-      assert.deepEqual(
-        error.problems.map((p) => p.split(':')[0]),
-        ['SLACK_SIGNING_SECRET', 'SLACK_APPROVERS_CHANNEL', 'SLACK_APPROVERS'],
-      );
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-123' }),
+      (error: ConfigError) => {
+        assert.deepEqual(
+          error.problems.map((p) => p.split(':')[0]),
+          ['SLACK_SIGNING_SECRET', 'SLACK_APPROVERS_CHANNEL', 'SLACK_APPROVERS'],
+        );
+        return true;
+      },
+    );
   });
 
   it('when API tokens are given, then they are parsed and a malformed entry is refused', () => {
-    const config = loadConfig({ API_TOKENS: 'ci:0123456789abcdef0123:requester, ops:fedcba9876543210fedc:admin' });
+    const config = loadConfig({
+      API_TOKENS: 'ci:0123456789abcdef0123:requester, ops:fedcba9876543210fedc:admin',
+    });
     assert.deepEqual(
       config.api.tokens.map((t) => `${t.name}/${t.role}`),
       ['ci/requester', 'ops/admin'],

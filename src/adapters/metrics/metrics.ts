@@ -52,6 +52,12 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const testRuns = new Counter({
+    name: 'sandbox_test_runs_total',
+    help: 'Finished smoke-test runs by suite and verdict (passed, failed)',
+    labelNames: ['suite', 'verdict'] as const,
+    registers: [registry],
+  });
   const slackErrors = new Counter({
     name: 'slack_api_errors_total',
     help: 'Slack Web API calls that failed, by method and error',
@@ -90,6 +96,9 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
             break;
           case 'destroyFailed':
             destroyFailures.inc();
+            break;
+          case 'testFinished':
+            testRuns.inc({ suite: event.result.suite, verdict: event.result.passed ? 'passed' : 'failed' });
             break;
           default:
             break;

@@ -1,0 +1,32 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { SandboxError } from '../../core/errors.js';
+import type { Logger } from '../../core/ports.js';
+
+/** A successful result: a line for the model to read, and the data as JSON text and as structured content. */
+export function toolResult(summary: string, data?: Record<string, unknown>): CallToolResult {
+  if (data === undefined) return { content: [{ type: 'text', text: summary }] };
+  return {
+    content: [{ type: 'text', text: `${summary}\n\n${JSON.stringify(data, null, 2)}` }],
+    structuredContent: data,
+  };
+}
+
+/** A failed call the model should read and act on; the same actionable text the other doors show. */
+export function toolError(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** Runs a tool body, turning the core's errors into `isError` results; unknown errors are logged in full. */
+export async function runTool(
+  logger: Logger,
+  tool: string,
+  body: () => CallToolResult | Promise<CallToolResult>,
+): Promise<CallToolResult> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof SandboxError) return toolError(error.message);
+    logger.error({ err: error, tool }, 'MCP tool failed');
+    return toolError(`Internal error: ${tool} could not be completed; the bot's log has the details.`);
+  }
+}

@@ -1,0 +1,32 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { apiCreateRequestShape, renderSandboxStatus, toSpecInput } from '../../../core/api-view.js';
+import { describeForAgent } from '../describe-for-agent.js';
+import type { McpDeps } from '../mcp-deps.js';
+import { runTool, toolResult } from '../tool-result.js';
+
+/**
+ * create_sandbox: files a request and returns at once with PENDING_APPROVAL. A human approves it; there is
+ * deliberately no tool to approve. The core records this caller as requestedBy and `owner` (if named) as owner,
+ * so the approval message shows which agent asked and for whom.
+ */
+export function registerCreateSandbox(server: McpServer, { service, tests, actor, logger }: McpDeps): void {
+  server.registerTool(
+    'create_sandbox',
+    {
+      title: 'Request a k3d sandbox cluster',
+      description:
+        'Asks for an ephemeral Kubernetes (k3d) cluster. Returns at once with status PENDING_APPROVAL and a sandbox_id: a human approver must approve the request in Slack before it is created (there is no approve tool). Then call wait_for_sandbox.',
+      inputSchema: apiCreateRequestShape(service.options),
+      annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    (args) =>
+      runTool(logger, 'create_sandbox', () => {
+        const { spec, onBehalfOf } = toSpecInput(args);
+        const sandbox = service.request(actor, spec, { via: 'mcp', ...(onBehalfOf ? { onBehalfOf } : {}) });
+        return toolResult(describeForAgent(sandbox), {
+          sandbox_id: sandbox.id,
+          ...renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)),
+        });
+      }),
+  );
+}

@@ -1,0 +1,83 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js';
+import { isFinal, SANDBOX_STATUSES } from '../../../core/sandbox.js';
+import { describeForAgent } from '../describe-for-agent.js';
+import type { McpDeps } from '../mcp-deps.js';
+import { runTool, toolError, toolResult } from '../tool-result.js';
+
+export const MAX_WAIT_SECONDS = 600;
+export const DEFAULT_WAIT_SECONDS = 300;
+
+/**
+ * wait_for_sandbox: a bounded wait until the sandbox reaches one of the wanted states, polling the database
+ * (so it also sees changes made by another process on the same DATA_DIR). Sends progress notifications when
+ * the client asked for them, so a client can keep its request timeout alive; ends early, as an error, when
+ * the sandbox finished in a state it can never leave.
+ */
+export function registerWaitForSandbox(server: McpServer, deps: McpDeps): void {
+  const { service, tests, actor, logger } = deps;
+  const pollMs = deps.waitPollMs ?? 1000;
+  server.registerTool(
+    'wait_for_sandbox',
+    {
+      title: 'Wait for a sandbox',
+      description: `Waits until a sandbox reaches one of the given states (default ACTIVE), at most timeout_seconds (default ${DEFAULT_WAIT_SECONDS}, max ${MAX_WAIT_SECONDS}). On timeout it returns the current state; call it again to keep waiting. Approval is up to a human, so PENDING_APPROVAL may last a while.`,
+      inputSchema: {
+        sandbox_id: sandboxIdSchema,
+        until: z
+          .array(z.enum(SANDBOX_STATUSES))
+          .min(1)
+          .default(['ACTIVE'])
+          .describe('States to wait for; default ["ACTIVE"]'),
+        timeout_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_WAIT_SECONDS)
+          .default(DEFAULT_WAIT_SECONDS)
+          .describe(
+            `How long to wait at most, 1 to ${MAX_WAIT_SECONDS} seconds; default ${DEFAULT_WAIT_SECONDS}`,
+          ),
+      },
+      annotations: { readOnlyHint: true },
+    },
+    ({ sandbox_id, until, timeout_seconds }, extra) =>
+      runTool(logger, 'wait_for_sandbox', async () => {
+        const started = Date.now();
+        const deadline = started + timeout_seconds * 1000;
+        const progressToken = extra._meta?.progressToken;
+        for (;;) {
+          const sandbox = service.view(actor, sandbox_id);
+          const view = renderSandboxStatus(sandbox, tests.lastResult(sandbox.id));
+          if (until.includes(sandbox.status)) return toolResult(describeForAgent(sandbox), view);
+          if (isFinal(sandbox.status)) {
+            return toolError(
+              `${describeForAgent(sandbox)} It will never reach ${until.join(' or ')}.` +
+                (sandbox.failureReason ? ` Failure: ${sandbox.failureReason}` : ''),
+            );
+          }
+          const now = Date.now();
+          if (now >= deadline || extra.signal.aborted) {
+            return toolResult(
+              `Still ${sandbox.status} after ${Math.round((now - started) / 1000)} s of waiting for ${until.join(' or ')}. ${describeForAgent(sandbox)}`,
+              view,
+            );
+          }
+          if (progressToken !== undefined) {
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: {
+                progressToken,
+                progress: Math.round((now - started) / 1000),
+                total: timeout_seconds,
+                message: `${sandbox.name} is ${sandbox.status}`,
+              },
+            });
+          }
+          await sleep(Math.min(pollMs, deadline - now), undefined, { signal: extra.signal }).catch(() => {});
+        }
+      }),
+  );
+}

@@ -1,0 +1,46 @@
+import type { SandboxEvent } from '../../../core/events.js';
+import { formatDuration } from '../../../core/sandbox.js';
+import { renderRequester } from './approval-message.js';
+import { escapeText, nodes, slackDate, truncate, who } from './text.js';
+
+/**
+ * One concise line per event for the audit channel: who, what, which sandbox, outcome. Never a kubeconfig,
+ * never a token; free text (reasons, tool output) is escaped and cut short.
+ */
+export function renderAuditLine(event: SandboxEvent): string {
+  const s = event.sandbox;
+  const name = `*${s.name}*`;
+  const of = `${name} of ${who(s.owner)}`;
+  const short = (text: string | null | undefined, max = 200) => (text ? truncate(escapeText(text), max) : '');
+  const line = (() => {
+    switch (event.type) {
+      case 'requested':
+        return `:inbox_tray: ${renderRequester(s)} requested ${name} (${nodes(s)}, ${formatDuration(s.ttlMs)})`;
+      case 'approved':
+        return `:white_check_mark: ${who(s.decidedBy)} approved ${of}; queue position ${event.queuePosition}`;
+      case 'denied':
+        return `:no_entry: ${who(s.decidedBy)} denied ${of}${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
+      case 'cancelled':
+        return `:heavy_multiplication_x: ${of} cancelled${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
+      case 'creating':
+        return `:construction: creating ${of} (attempt ${s.createAttempts})`;
+      case 'ready':
+        return `:rocket: ${of} is ready after ${Math.round(event.durationMs / 1000)}s`;
+      case 'failed':
+        return `:red_circle: ${of} failed: ${short(s.failureReason)}`;
+      case 'extended':
+        return `:hourglass: ${of} extended${s.expiresAt === null ? '' : ` until ${slackDate(s.expiresAt)}`}`;
+      case 'expiring':
+        return `:alarm_clock: warned ${who(s.owner)} that ${name} expires${s.expiresAt === null ? '' : ` ${slackDate(s.expiresAt)}`}`;
+      case 'destroying':
+        return `:wastebasket: destroying ${of}${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
+      case 'destroyFailed':
+        return `:warning: deleting ${of} failed (attempt ${event.attempt}): ${short(event.error)}`;
+      case 'destroyed':
+        return `:white_circle: ${of} destroyed${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
+      case 'testFinished':
+        return `:test_tube: test suite ${short(event.result.suite, 50)} on ${name}: ${event.result.passed ? 'passed' : 'failed'}`;
+    }
+  })();
+  return `${line} · \`${s.id}\``;
+}

@@ -1,0 +1,130 @@
+import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
+import { ACTION } from '../ids.js';
+import { renderRequester } from './approval-message.js';
+import {
+  button,
+  confirmDialog,
+  escapeText,
+  nodes,
+  type RenderedMessage,
+  section,
+  slackDate,
+  truncate,
+  who,
+} from './text.js';
+
+/** The DMs a sandbox's owner gets. Plain sentences; the name in bold; times in the reader's zone. */
+
+const simple = (text: string, fallback: string): RenderedMessage => ({
+  text: fallback,
+  blocks: [section(text)],
+});
+
+const expiry = (sandbox: Sandbox) =>
+  sandbox.expiresAt === null ? '' : ` It expires ${slackDate(sandbox.expiresAt)}.`;
+
+export function renderRequestedForYouDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:inbox_tray: ${renderRequester(sandbox)} asked for a sandbox *${sandbox.name}* for you (${nodes(sandbox)}, ${formatDuration(sandbox.ttlMs)}). It is waiting for an approver; I will tell you what happens.`,
+    `A sandbox ${sandbox.name} was requested for you`,
+  );
+}
+
+export function renderApprovedDm(sandbox: Sandbox, queuePosition: number): RenderedMessage {
+  const place =
+    queuePosition <= 1 ? 'It is next in line to be created.' : `It is number ${queuePosition} in the queue.`;
+  return simple(
+    `:white_check_mark: ${who(sandbox.decidedBy)} approved your sandbox *${sandbox.name}*. ${place} I will send the kubeconfig here when it is ready.`,
+    `Your sandbox ${sandbox.name} was approved`,
+  );
+}
+
+export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
+  const reason = sandbox.decisionNote
+    ? `\n>${truncate(escapeText(sandbox.decisionNote), 500)}`
+    : ' No reason was given.';
+  return simple(
+    `:no_entry: ${who(sandbox.decidedBy)} denied your sandbox request *${sandbox.name}*.${reason}`,
+    `Your sandbox request ${sandbox.name} was denied`,
+  );
+}
+
+export function renderCancelledDm(sandbox: Sandbox): RenderedMessage {
+  const why = sandbox.decisionNote ? ` (${truncate(escapeText(sandbox.decisionNote), 300)})` : '';
+  return simple(
+    `:heavy_multiplication_x: Your sandbox request *${sandbox.name}* was cancelled${why}. Nothing was created.`,
+    `Your sandbox request ${sandbox.name} was cancelled`,
+  );
+}
+
+/** The comment that goes with the kubeconfig file: what it is and the two lines needed to use it. */
+export function renderKubeconfigComment(sandbox: Sandbox, resent = false): string {
+  const lead = resent
+    ? `:key: The kubeconfig of *${sandbox.name}*, as you asked.`
+    : `:rocket: Your sandbox *${sandbox.name}* is ready (${nodes(sandbox)}).${expiry(sandbox)}`;
+  return [
+    lead,
+    `Use it with \`export KUBECONFIG=~/Downloads/${kubeconfigFilename(sandbox)}\` and then \`kubectl get nodes\`.`,
+    'It is the cluster admin credential: keep it to yourself, never paste it in a channel.',
+  ].join('\n');
+}
+
+export function kubeconfigFilename(sandbox: Pick<Sandbox, 'name'>): string {
+  return `kubeconfig-${sandbox.name}.yaml`;
+}
+
+export function renderFailedDm(sandbox: Sandbox): RenderedMessage {
+  const reason = truncate(escapeText(sandbox.failureReason ?? 'unknown error'), 500);
+  return simple(
+    `:red_circle: Your sandbox *${sandbox.name}* failed: ${reason}\nAny partial cluster was removed. You can request it again with \`/sandbox create ${sandbox.name}\`.`,
+    `Your sandbox ${sandbox.name} failed`,
+  );
+}
+
+export function renderExtendedDm(sandbox: Sandbox, previousExpiresAt: number): RenderedMessage {
+  const by = sandbox.expiresAt === null ? '' : ` by ${formatDuration(sandbox.expiresAt - previousExpiresAt)}`;
+  return simple(
+    `:hourglass: Your sandbox *${sandbox.name}* was extended${by}.${expiry(sandbox)}`,
+    `Your sandbox ${sandbox.name} was extended`,
+  );
+}
+
+export function renderDestroyedDm(sandbox: Sandbox): RenderedMessage {
+  const why = sandbox.destroyReason ? ` (${truncate(escapeText(sandbox.destroyReason), 300)})` : '';
+  return simple(
+    `:wastebasket: Your sandbox *${sandbox.name}* was destroyed${why}. Its kubeconfig no longer works.`,
+    `Your sandbox ${sandbox.name} was destroyed`,
+  );
+}
+
+/** The expiry warning, with Extend and Destroy now buttons that work as long as the sandbox is active. */
+export function renderExpiringDm(sandbox: Sandbox, extendByMs: number, now: number): RenderedMessage {
+  const left =
+    sandbox.expiresAt === null ? '' : ` in ${formatDuration(Math.max(0, sandbox.expiresAt - now))}`;
+  return {
+    text: `Your sandbox ${sandbox.name} expires soon`,
+    blocks: [
+      section(
+        `:alarm_clock: Your sandbox *${sandbox.name}* expires${left}${sandbox.expiresAt === null ? '' : ` (${slackDate(sandbox.expiresAt)})`}. Extend it if you still need it; otherwise it is destroyed then.`,
+        `expiring_${sandbox.id}_text`,
+      ),
+      {
+        type: 'actions',
+        block_id: `expiring_${sandbox.id}_actions`,
+        elements: [
+          button(ACTION.extendSandbox, `Extend by ${formatDuration(extendByMs)}`, sandbox.id, {
+            style: 'primary',
+          }),
+          button(ACTION.destroySandbox, 'Destroy now', sandbox.id, {
+            style: 'danger',
+            confirm: confirmDialog(
+              `Destroy ${sandbox.name}?`,
+              `The cluster *${sandbox.name}* and everything in it is deleted now.`,
+              'Destroy',
+            ),
+          }),
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,101 @@
+import type { TestResultSummary } from '../../../core/events.js';
+import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
+import { ACTION } from '../ids.js';
+import { renderRequester } from './approval-message.js';
+import { stepDuration } from './test-result.js';
+import {
+  button,
+  context,
+  escapeText,
+  type KnownBlock,
+  nodes,
+  type RenderedMessage,
+  section,
+  slackDate,
+  statusLabel,
+  timeLeft,
+  truncate,
+  who,
+} from './text.js';
+
+/** Lines per list reply; more would hit Slack's section and message limits. */
+export const LIST_LIMIT = 40;
+
+export function renderSandboxList(sandboxes: Sandbox[], now: number, all: boolean): RenderedMessage {
+  if (sandboxes.length === 0) {
+    return {
+      text: 'No sandboxes',
+      blocks: [
+        section(
+          all
+            ? 'No live sandboxes.'
+            : 'You have no live sandboxes. `/sandbox create <name>` asks for one (`/sandbox list --all` shows everyone’s you may see).',
+        ),
+      ],
+    };
+  }
+  const lines = sandboxes
+    .slice(0, LIST_LIMIT)
+    .map(
+      (s) =>
+        `*${s.name}* · ${statusLabel(s)} · ${nodes(s)} · ${timeLeft(s, now)}${all ? ` · ${who(s.owner)}` : ''}`,
+    );
+  const blocks: KnownBlock[] = [];
+  // One section per 20 lines keeps each under the 3000-character limit.
+  for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
+  if (sandboxes.length > LIST_LIMIT) blocks.push(context(`…and ${sandboxes.length - LIST_LIMIT} more.`));
+  return { text: `${sandboxes.length} sandboxes`, blocks };
+}
+
+/** `/sandbox status`: everything about one sandbox a person may want, without the kubeconfig. */
+export function renderSandboxStatus(
+  sandbox: Sandbox,
+  lastTest: TestResultSummary | undefined,
+  now: number,
+): RenderedMessage {
+  const facts = [
+    `*${sandbox.name}* · ${statusLabel(sandbox)} · ${nodes(sandbox)} · ${timeLeft(sandbox, now)}`,
+    `Requested by ${renderRequester(sandbox)} ${slackDate(sandbox.requestedAt)}`,
+  ];
+  if (sandbox.decidedBy) facts.push(`Decided by ${who(sandbox.decidedBy)}`);
+  if (sandbox.expiresAt !== null && sandbox.status === 'ACTIVE') {
+    facts.push(`Expires ${slackDate(sandbox.expiresAt)}`);
+  }
+  if (sandbox.failureReason) facts.push(`Failure: ${truncate(escapeText(sandbox.failureReason), 500)}`);
+  if (sandbox.destroyReason)
+    facts.push(`Destroy reason: ${truncate(escapeText(sandbox.destroyReason), 300)}`);
+  if (sandbox.decisionNote) facts.push(`Note: ${truncate(escapeText(sandbox.decisionNote), 300)}`);
+  if (lastTest) {
+    facts.push(
+      `Last test: *${escapeText(lastTest.suite)}* ${lastTest.passed ? 'passed' : 'failed'} ${slackDate(lastTest.finishedAt)} (${stepDuration(lastTest.finishedAt - lastTest.startedAt)})`,
+    );
+  }
+  return {
+    text: `${sandbox.name}: ${sandbox.status}`,
+    blocks: [
+      section(facts.join('\n')),
+      context(
+        `Sandbox \`${sandbox.id}\` · request \`${sandbox.approvalId}\` · cluster \`${sandbox.clusterName}\` · TTL ${formatDuration(sandbox.ttlMs)}`,
+      ),
+    ],
+  };
+}
+
+/** `/sandbox destroy <name>` asks first: this is the confirmation with its button. */
+export function renderDestroyConfirmation(sandbox: Sandbox): RenderedMessage {
+  const what =
+    sandbox.status === 'ACTIVE'
+      ? `Destroy *${sandbox.name}*? The cluster and everything in it is deleted.`
+      : `Withdraw the request for *${sandbox.name}*? Nothing has been created yet.`;
+  return {
+    text: `Destroy ${sandbox.name}?`,
+    blocks: [
+      section(what, `confirm_${sandbox.id}_text`),
+      {
+        type: 'actions',
+        block_id: `confirm_${sandbox.id}_actions`,
+        elements: [button(ACTION.destroySandbox, `Destroy ${sandbox.name}`, sandbox.id, { style: 'danger' })],
+      },
+    ],
+  };
+}

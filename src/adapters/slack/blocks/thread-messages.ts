@@ -1,0 +1,87 @@
+import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
+import {
+  codeBlock,
+  escapeText,
+  nodes,
+  plural,
+  type RenderedMessage,
+  section,
+  slackDate,
+  truncate,
+  who,
+} from './text.js';
+
+/**
+ * The sandbox's story in the thread of its approval message. Nothing here may carry the kubeconfig: the
+ * thread is visible to the whole approvers channel.
+ */
+
+export function renderCreatingThread(sandbox: Sandbox): RenderedMessage {
+  const attempt = sandbox.createAttempts > 1 ? ` (attempt ${sandbox.createAttempts})` : '';
+  return {
+    text: `Provisioning ${sandbox.name} started`,
+    blocks: [
+      section(
+        `:construction: Provisioning started${attempt}: k3d cluster \`${sandbox.clusterName}\` with ${nodes(sandbox)}.`,
+      ),
+    ],
+  };
+}
+
+export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
+  const seconds = Math.max(1, Math.round(durationMs / 1000));
+  const expires = sandbox.expiresAt === null ? '' : ` It expires ${slackDate(sandbox.expiresAt)}.`;
+  return {
+    text: `${sandbox.name} is ready after ${plural(seconds, 'second')}`,
+    blocks: [
+      section(
+        `:rocket: Ready after ${plural(seconds, 'second')}. The kubeconfig went to ${who(sandbox.owner)} by DM.${expires}`,
+      ),
+    ],
+  };
+}
+
+/** The failure with the tool's output tail in a code block, cut to fit one section. */
+export function renderFailedThread(sandbox: Sandbox, detail: string | null): RenderedMessage {
+  const reason = truncate(escapeText(sandbox.failureReason ?? 'unknown error'), 600);
+  const blocks = [section(`:red_circle: Failed: ${reason}`)];
+  if (detail?.trim()) blocks.push(section(codeBlock(detail, 2400)));
+  return {
+    text: `${sandbox.name} failed: ${truncate(sandbox.failureReason ?? 'unknown error', 200)}`,
+    blocks,
+  };
+}
+
+export function renderExtendedThread(sandbox: Sandbox, previousExpiresAt: number): RenderedMessage {
+  const by = sandbox.expiresAt === null ? '' : ` by ${formatDuration(sandbox.expiresAt - previousExpiresAt)}`;
+  const until = sandbox.expiresAt === null ? '' : `; it now expires ${slackDate(sandbox.expiresAt)}`;
+  return { text: `${sandbox.name} extended`, blocks: [section(`:hourglass: Extended${by}${until}.`)] };
+}
+
+export function renderDestroyingThread(sandbox: Sandbox): RenderedMessage {
+  const why = sandbox.destroyReason ? ` (${truncate(escapeText(sandbox.destroyReason), 300)})` : '';
+  return { text: `Destroying ${sandbox.name}`, blocks: [section(`:wastebasket: Destroying${why}.`)] };
+}
+
+export function renderDestroyFailedThread(attempt: number, error: string): RenderedMessage {
+  return {
+    text: `Deleting the cluster failed (attempt ${attempt})`,
+    blocks: [
+      section(`:warning: Deleting the cluster failed (attempt ${attempt}); it will be retried.`),
+      section(codeBlock(error, 1500)),
+    ],
+  };
+}
+
+export function renderDestroyedThread(sandbox: Sandbox): RenderedMessage {
+  const why = sandbox.destroyReason ? `: ${truncate(escapeText(sandbox.destroyReason), 300)}` : '';
+  return { text: `${sandbox.name} destroyed`, blocks: [section(`:white_circle: Destroyed${why}.`)] };
+}
+
+export function renderCancelledThread(sandbox: Sandbox): RenderedMessage {
+  const why = sandbox.decisionNote ? `: ${truncate(escapeText(sandbox.decisionNote), 300)}` : '';
+  return {
+    text: `${sandbox.name} cancelled`,
+    blocks: [section(`:heavy_multiplication_x: Cancelled${why}.`)],
+  };
+}

@@ -1,0 +1,244 @@
+import { App, ExpressReceiver, webApi } from '@slack/bolt';
+import type { Application } from 'express';
+import type { SandboxEvents } from '../../core/events.js';
+import type { Clock, Logger } from '../../core/ports.js';
+import type { SandboxService } from '../../core/sandbox-service.js';
+import type { TestRuns } from '../../core/test-runs.js';
+import { ActorResolver } from './actor-resolver.js';
+import { AppHomePublisher } from './app-home.js';
+import { toBoltLogger } from './bolt-logger.js';
+import { registerListeners } from './listeners/index.js';
+import { createInFlight, dedupeEvents } from './middleware.js';
+import { SlackNotifier } from './notifier.js';
+import { createSlackCall, type SlackErrorCounter, slackErrorCode } from './slack-call.js';
+import type { SlackDeps } from './slack-deps.js';
+
+/** The Slack part of the configuration (config.slack), with the bot token known to be set. */
+export interface SlackSettings {
+  botToken: string;
+  /** Set: Socket Mode (no public URL). Unset: HTTP mode at /slack/events on the shared port. */
+  appToken: string | undefined;
+  signingSecret: string | undefined;
+  apiUrl: string;
+  approversChannel: string;
+  auditChannel: string | undefined;
+  approvers: readonly string[];
+  approverGroup: string | undefined;
+  admins: readonly string[];
+}
+
+export interface SlackAppDeps {
+  settings: SlackSettings;
+  service: SandboxService;
+  tests: TestRuns;
+  events: SandboxEvents;
+  clock: Clock;
+  logger: Logger;
+  slackErrors: SlackErrorCounter;
+  /** The express app every door shares; Bolt's route is mounted on it before any body parser. */
+  http: Application;
+  /** WebClient retry attempts after a 5xx or a connection failure (default 2). */
+  retries?: number;
+}
+
+/** Where Slack's signed requests arrive in HTTP mode (commands, interactivity and events alike). */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+const INIT_RETRY_MS = [5_000, 15_000, 30_000, 60_000, 300_000];
+
+/**
+ * Builds the Bolt app and the Slack side of the bot: listeners, notifier, actor resolver, App Home. In HTTP
+ * mode Bolt's ExpressReceiver mounts `POST /slack/events` on the shared express app, so Slack, health,
+ * metrics, REST and MCP share one port; in Socket Mode (SLACK_APP_TOKEN) no route is needed.
+ *
+ * Nothing talks to Slack until `start()`: `auth.test` runs there (Bolt's `deferInitialization`), so a bad
+ * token or an unreachable Slack is a logged error and a retry, never a crashed process.
+ */
+export function createSlackApp(deps: SlackAppDeps) {
+  const { settings, logger, service, clock } = deps;
+  const socketMode = Boolean(settings.appToken);
+  const boltLogger = toBoltLogger(logger);
+  const clientOptions: webApi.WebClientOptions = {
+    slackApiUrl: settings.apiUrl,
+    // Modest: a notification may wait seconds, not the WebClient's default half hour.
+    retryConfig: {
+      retries: deps.retries ?? 2,
+      factor: 2,
+      minTimeout: 300,
+      maxTimeout: 3_000,
+      randomize: true,
+    },
+    timeout: 10_000,
+  };
+
+  let app: App;
+  if (settings.appToken) {
+    app = new App({
+      token: settings.botToken,
+      appToken: settings.appToken,
+      socketMode: true,
+      deferInitialization: true,
+      logger: boltLogger,
+      clientOptions,
+    });
+  } else {
+    if (!settings.signingSecret) {
+      throw new Error(
+        'SLACK_SIGNING_SECRET is required for the Slack app in HTTP mode (or set SLACK_APP_TOKEN)',
+      );
+    }
+    const receiver = new ExpressReceiver({
+      signingSecret: settings.signingSecret,
+      app: deps.http,
+      endpoints: SLACK_EVENTS_PATH,
+      logger: boltLogger,
+    });
+    app = new App({
+      token: settings.botToken,
+      receiver,
+      deferInitialization: true,
+      logger: boltLogger,
+      clientOptions,
+    });
+  }
+
+  const client = app.client;
+  const call = createSlackCall({ slackErrors: deps.slackErrors, logger });
+  client.on(webApi.WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, { url }: { url: string }) => {
+    const method = url.split('/').pop() ?? 'unknown';
+    deps.slackErrors.inc({ method, error: 'ratelimited' });
+    logger.warn({ method, retryAfterSeconds }, 'Slack rate-limited a call; it is retried after the pause');
+  });
+
+  const actors = new ActorResolver({
+    approvers: settings.approvers,
+    approverGroup: settings.approverGroup,
+    admins: settings.admins,
+    logger,
+    fetchGroupMembers: async (usergroup) =>
+      (await call('usergroups.users.list', () => client.usergroups.users.list({ usergroup })))?.users,
+  });
+  const home = new AppHomePublisher({ client, call, service, actors, clock, logger });
+  const notifier = new SlackNotifier({
+    client,
+    call,
+    service,
+    clock,
+    logger,
+    approversChannel: settings.approversChannel,
+    auditChannel: settings.auditChannel,
+    extendByMs: service.options.extendByMs,
+    onChange: (event) => home.refreshFor(event),
+  });
+  const unsubscribe = notifier.subscribe(deps.events);
+
+  const inFlight = createInFlight();
+  app.use(inFlight.middleware);
+  app.use(dedupeEvents(logger));
+  const listenerDeps: SlackDeps = {
+    service,
+    tests: deps.tests,
+    actors,
+    notifier,
+    home,
+    client,
+    call,
+    clock,
+    logger,
+    approversChannel: settings.approversChannel,
+  };
+  registerListeners(app, listenerDeps);
+  // Rethrown so the receiver answers as Slack expects: 401 while unauthenticated, 500 before an ack.
+  app.error(async (error) => {
+    if (error.code === 'slack_bolt_authorization_error') {
+      logger.warn(
+        {},
+        'refused a Slack request: the app has not authenticated with Slack (see the auth.test error)',
+      );
+    } else {
+      logger.error({ err: error }, 'Slack listener failed');
+    }
+    throw error;
+  });
+
+  let initialized = false;
+  let socketStarted = false;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+
+  async function connect(): Promise<void> {
+    try {
+      await app.init(); // auth.test
+      initialized = true;
+      logger.info(
+        { mode: socketMode ? 'socket' : 'http' },
+        socketMode
+          ? 'Slack app authenticated; connecting over Socket Mode'
+          : `Slack app ready at ${SLACK_EVENTS_PATH}`,
+      );
+    } catch (error) {
+      const delay = INIT_RETRY_MS[Math.min(attempt++, INIT_RETRY_MS.length - 1)] ?? 300_000;
+      logger.error(
+        { error: slackErrorCode(error), err: (error as Error).message, retryInMs: delay },
+        'Slack auth.test failed, so Slack requests are refused for now: check SLACK_BOT_TOKEN and SLACK_API_URL (retrying)',
+      );
+      if (!stopped) {
+        retryTimer = setTimeout(() => void connect(), delay);
+        retryTimer.unref();
+      }
+      return;
+    }
+    if (socketMode && !stopped) {
+      socketStarted = true;
+      app.start().then(
+        () => logger.info({}, 'Slack Socket Mode connected'),
+        (error: unknown) =>
+          logger.error(
+            { err: (error as Error).message },
+            'Slack Socket Mode could not connect: check SLACK_APP_TOKEN (an xapp- token with connections:write)',
+          ),
+      );
+    }
+  }
+
+  return {
+    app,
+    notifier,
+    actors,
+    home,
+    mode: socketMode ? ('socket' as const) : ('http' as const),
+    /** True once auth.test succeeded (until then Bolt answers Slack's requests with 401). */
+    get ready(): boolean {
+      return initialized;
+    },
+
+    /** Authenticates (never throws), loads the approver group, and in Socket Mode connects. */
+    async start(): Promise<void> {
+      stopped = false;
+      await connect();
+      await actors.start();
+    },
+
+    /** Stops retries and refreshes, waits (bounded) for listeners still working, disconnects Socket Mode. */
+    async stop(graceMs = 10_000): Promise<void> {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      actors.stop();
+      await inFlight.drain(graceMs);
+      if (socketStarted) {
+        socketStarted = false;
+        await app
+          .stop()
+          .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'Slack stop'));
+      }
+    },
+
+    /** Stops sending notifications (after the core's last events were handled). */
+    detach(): void {
+      unsubscribe();
+    },
+  };
+}
+
+export type SlackApp = ReturnType<typeof createSlackApp>;

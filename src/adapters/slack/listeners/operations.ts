@@ -1,0 +1,94 @@
+import { InvalidInput, NotFound } from '../../../core/errors.js';
+import type { Actor } from '../../../core/policy.js';
+import { describeIssues, type Sandbox, sandboxNameSchema } from '../../../core/sandbox.js';
+import { type RenderedMessage, slackDate } from '../blocks/text.js';
+import type { SlackDeps } from '../slack-deps.js';
+import { notice } from './replies.js';
+
+/**
+ * The few things both a command and a button can do. Each calls one core use case (which decides and may
+ * refuse with a SandboxError) and words the outcome; none holds a rule of its own.
+ */
+
+/** The sandbox a command names: the name is checked with the core's schema first, for a clear message. */
+export function findSandbox(deps: Pick<SlackDeps, 'service'>, name: string): Sandbox {
+  const parsed = sandboxNameSchema(deps.service.options.clusterPrefix).safeParse(name);
+  if (!parsed.success) throw new InvalidInput(`The name ${describeIssues(parsed.error)}.`);
+  const sandbox = deps.service.getByName(parsed.data);
+  if (!sandbox) throw new NotFound(`A sandbox named ${parsed.data}`);
+  return sandbox;
+}
+
+/** Re-sends a kubeconfig to the asker's DMs (the core checks they own it or are an admin). */
+export async function sendKubeconfig(
+  deps: SlackDeps,
+  actor: Actor,
+  sandboxId: string,
+): Promise<RenderedMessage> {
+  const kubeconfig = deps.service.kubeconfig(actor, sandboxId, 'slack-resend');
+  const sandbox = deps.service.get(sandboxId);
+  if (!sandbox) throw new NotFound(`Sandbox ${sandboxId}`);
+  const sent = await deps.notifier.sendKubeconfig(actor.id, sandbox, kubeconfig, true);
+  return notice(
+    sent
+      ? `:key: I sent the kubeconfig of *${sandbox.name}* to your DMs.`
+      : `:warning: Sending the kubeconfig of *${sandbox.name}* to your DMs failed; try again in a moment.`,
+  );
+}
+
+export function extendSandbox(
+  deps: SlackDeps,
+  actor: Actor,
+  sandboxId: string,
+  byMs?: number,
+): RenderedMessage {
+  const sandbox = deps.service.extend(actor, sandboxId, byMs);
+  const until = sandbox.expiresAt === null ? '' : `; it now expires ${slackDate(sandbox.expiresAt)}`;
+  return notice(`:hourglass: Extended *${sandbox.name}*${until}.`);
+}
+
+export function destroySandbox(deps: SlackDeps, actor: Actor, sandboxId: string): RenderedMessage {
+  const sandbox = deps.service.destroy(actor, sandboxId, `destroyed by ${actor.id} in Slack`);
+  return notice(
+    sandbox.status === 'CANCELLED'
+      ? `:heavy_multiplication_x: The request for *${sandbox.name}* is withdrawn; nothing had been created.`
+      : `:wastebasket: Destroying *${sandbox.name}*. I will DM you when it is gone.`,
+  );
+}
+
+export function cancelRequest(deps: SlackDeps, actor: Actor, sandboxId: string): RenderedMessage {
+  const sandbox = deps.service.cancel(actor, sandboxId, `cancelled by ${actor.id} in Slack`);
+  return notice(`:heavy_multiplication_x: The request for *${sandbox.name}* is cancelled.`);
+}
+
+/**
+ * Starts a test run and answers as soon as it is running (or refused). The result arrives later as a
+ * `testFinished` event, which the notifier posts in the request's thread.
+ */
+export async function startTests(
+  deps: SlackDeps,
+  actor: Actor,
+  sandbox: Sandbox,
+  suite: string | undefined,
+): Promise<RenderedMessage> {
+  const outcome = deps.tests.run(actor, sandbox.id, suite).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  // The core refuses (unknown suite, stranger, a run in progress) before its first await: a refusal has
+  // settled `outcome` by the next macrotask, a run that started has not.
+  const early = await Promise.race([
+    outcome,
+    new Promise<'running'>((resolve) => setImmediate(() => resolve('running'))),
+  ]);
+  if (early !== 'running' && early !== undefined) throw early;
+  void outcome.then((error) => {
+    if (error !== undefined) {
+      deps.logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'test run failed to complete');
+    }
+  });
+  const where = sandbox.approvalMessage ? 'in the request’s thread' : 'by DM';
+  return notice(
+    `:test_tube: Running the *${suite ?? 'smoke'}* tests on *${sandbox.name}*; the results will appear ${where}.`,
+  );
+}

@@ -1,0 +1,65 @@
+import type { RespondFn } from '@slack/bolt';
+import { SandboxError } from '../../../core/errors.js';
+import { renderNoticeModal } from '../blocks/modals.js';
+import { mentionIds, type RenderedMessage, section } from '../blocks/text.js';
+import type { SlackDeps } from '../slack-deps.js';
+
+/**
+ * How listeners answer. A core refusal (SandboxError) is shown as the core worded it; anything else is a bug
+ * or an outage, logged in full and shown short.
+ */
+export function describeError(error: unknown, deps: Pick<SlackDeps, 'logger'>, context: object = {}): string {
+  if (error instanceof SandboxError) return mentionIds(error.message);
+  deps.logger.error({ ...context, err: error }, 'Slack request failed');
+  return 'Something went wrong on our side and it has been logged. Try again in a moment, or ask an admin.';
+}
+
+export const notice = (text: string): RenderedMessage => ({
+  text: text.replace(/[*`]/g, ''),
+  blocks: [section(text)],
+});
+
+/** An ephemeral answer through the request's response_url (works in channels the bot is not in). */
+export async function replyEphemeral(
+  deps: Pick<SlackDeps, 'call'>,
+  respond: RespondFn | undefined,
+  message: RenderedMessage,
+  options: { replaceOriginal?: boolean } = {},
+): Promise<void> {
+  if (!respond) return;
+  await deps.call('response_url', () =>
+    respond({
+      response_type: 'ephemeral',
+      replace_original: options.replaceOriginal ?? false,
+      text: message.text,
+      blocks: message.blocks,
+    }),
+  );
+}
+
+/** The parts of a block_actions payload the answer depends on. */
+export interface ActionSource {
+  container?: { type?: string };
+  trigger_id?: string;
+}
+
+/**
+ * Answers a button click: ephemerally under the message it was on, or, for buttons in App Home (which has
+ * no ephemeral messages), with a small modal opened by the click's trigger_id.
+ */
+export async function replyToAction(
+  deps: Pick<SlackDeps, 'call' | 'client'>,
+  body: ActionSource,
+  respond: RespondFn | undefined,
+  message: RenderedMessage,
+  options: { replaceOriginal?: boolean; title?: string } = {},
+): Promise<void> {
+  if (body.container?.type === 'view' || !respond) {
+    const triggerId = body.trigger_id;
+    if (!triggerId) return;
+    const view = renderNoticeModal(options.title ?? 'Sandboxes', message.blocks);
+    await deps.call('views.open', () => deps.client.views.open({ trigger_id: triggerId, view }));
+    return;
+  }
+  await replyEphemeral(deps, respond, message, options);
+}

@@ -1,0 +1,306 @@
+import type { webApi } from '@slack/bolt';
+import type { SandboxEvent, SandboxEvents } from '../../core/events.js';
+import { SYSTEM_ACTOR } from '../../core/policy.js';
+import type { Clock, Logger } from '../../core/ports.js';
+import type { Sandbox } from '../../core/sandbox.js';
+import type { SandboxService } from '../../core/sandbox-service.js';
+import { KeyedMutex } from '../../lib/keyed-mutex.js';
+import { type Decision, renderApprovalRequest, renderDecidedMessage } from './blocks/approval-message.js';
+import { renderAuditLine } from './blocks/audit-line.js';
+import {
+  kubeconfigFilename,
+  renderApprovedDm,
+  renderCancelledDm,
+  renderDeniedDm,
+  renderDestroyedDm,
+  renderExpiringDm,
+  renderExtendedDm,
+  renderFailedDm,
+  renderKubeconfigComment,
+  renderRequestedForYouDm,
+} from './blocks/direct-messages.js';
+import { renderTestResult } from './blocks/test-result.js';
+import { isSlackUser, type RenderedMessage } from './blocks/text.js';
+import {
+  renderCreatingThread,
+  renderDestroyedThread,
+  renderDestroyFailedThread,
+  renderDestroyingThread,
+  renderExtendedThread,
+  renderFailedThread,
+  renderReadyThread,
+} from './blocks/thread-messages.js';
+import type { SlackCall } from './slack-call.js';
+
+export interface NotifierDeps {
+  client: webApi.WebClient;
+  call: SlackCall;
+  service: SandboxService;
+  clock: Clock;
+  logger: Logger;
+  approversChannel: string;
+  auditChannel: string | undefined;
+  extendByMs: number;
+  /** Called after each event with the users whose App Home may show something new. */
+  onChange?: (event: SandboxEvent) => void;
+}
+
+/**
+ * Every Slack side effect of the core's events: the approval message and its rewrites, the thread story,
+ * the owner's DMs (the kubeconfig as a file), and the audit feed. Events of one sandbox are handled in order;
+ * each Slack call is independent, so one failure neither throws into the core nor stops the next message.
+ */
+export class SlackNotifier {
+  private readonly perSandbox = new KeyedMutex();
+  private readonly dmChannels = new Map<string, string>();
+
+  constructor(private readonly deps: NotifierDeps) {}
+
+  subscribe(events: SandboxEvents): () => void {
+    return events.on((event) => this.handle(event));
+  }
+
+  /** Handles one event; resolves when all its messages were attempted. Never rejects. */
+  handle(event: SandboxEvent): Promise<void> {
+    return this.perSandbox.run(event.sandbox.id, async () => {
+      try {
+        await this.dispatch(event);
+      } catch (error) {
+        this.deps.logger.error(
+          { err: error, event: event.type, sandbox: event.sandbox.id },
+          'notifier failed',
+        );
+      } finally {
+        this.deps.onChange?.(event);
+      }
+    });
+  }
+
+  private async dispatch(event: SandboxEvent): Promise<void> {
+    const { sandbox } = event;
+    const steps: Promise<unknown>[] = [this.audit(event)];
+    switch (event.type) {
+      case 'requested':
+        steps.push(this.postApprovalRequest(sandbox));
+        if (sandbox.requestedBy !== sandbox.owner)
+          steps.push(this.dm(sandbox.owner, renderRequestedForYouDm(sandbox)));
+        break;
+      case 'approved':
+        steps.push(
+          this.rewriteApproval(sandbox, 'approved'),
+          this.dm(sandbox.owner, renderApprovedDm(sandbox, event.queuePosition)),
+        );
+        break;
+      case 'denied':
+        steps.push(this.rewriteApproval(sandbox, 'denied'), this.dm(sandbox.owner, renderDeniedDm(sandbox)));
+        break;
+      case 'cancelled':
+        steps.push(
+          this.rewriteApproval(sandbox, 'cancelled'),
+          this.dm(sandbox.owner, renderCancelledDm(sandbox)),
+        );
+        break;
+      case 'creating':
+        steps.push(this.thread(sandbox, renderCreatingThread(sandbox)));
+        break;
+      case 'ready':
+        steps.push(
+          this.thread(sandbox, renderReadyThread(sandbox, event.durationMs)),
+          this.deliverKubeconfig(sandbox),
+        );
+        break;
+      case 'failed':
+        steps.push(
+          this.thread(sandbox, renderFailedThread(sandbox, event.detail)),
+          this.dm(sandbox.owner, renderFailedDm(sandbox)),
+        );
+        break;
+      case 'extended':
+        steps.push(
+          this.thread(sandbox, renderExtendedThread(sandbox, event.previousExpiresAt)),
+          this.dm(sandbox.owner, renderExtendedDm(sandbox, event.previousExpiresAt)),
+        );
+        break;
+      case 'expiring':
+        steps.push(
+          this.dm(sandbox.owner, renderExpiringDm(sandbox, this.deps.extendByMs, this.deps.clock.now())),
+        );
+        break;
+      case 'destroying':
+        steps.push(this.thread(sandbox, renderDestroyingThread(sandbox)));
+        break;
+      case 'destroyFailed':
+        steps.push(this.thread(sandbox, renderDestroyFailedThread(event.attempt, event.error)));
+        break;
+      case 'destroyed':
+        steps.push(
+          this.thread(sandbox, renderDestroyedThread(sandbox)),
+          this.dm(sandbox.owner, renderDestroyedDm(sandbox)),
+        );
+        break;
+      case 'testFinished': {
+        const result = renderTestResult(sandbox, event.result);
+        steps.push(this.thread(sandbox, result, () => this.dm(sandbox.owner, result)));
+        break;
+      }
+    }
+    await Promise.all(steps);
+  }
+
+  // ---- the approval message --------------------------------------------------------------------------
+
+  private async postApprovalRequest(sandbox: Sandbox): Promise<void> {
+    const channel = this.deps.approversChannel;
+    const message = renderApprovalRequest(sandbox);
+    const posted = await this.deps.call(
+      'chat.postMessage',
+      () => this.deps.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
+      { sandbox: sandbox.id, purpose: 'approval request' },
+    );
+    if (posted?.ts && posted.channel) {
+      try {
+        this.deps.service.setApprovalMessage(sandbox.id, { channel: posted.channel, ts: posted.ts });
+      } catch (error) {
+        this.deps.logger.error({ err: error, sandbox: sandbox.id }, 'could not store the approval message');
+      }
+    }
+  }
+
+  /** Rewrites the approval message with the decision; the row is re-read for where it was posted. */
+  private async rewriteApproval(sandbox: Sandbox, decision: Decision): Promise<void> {
+    const where = this.whereIs(sandbox);
+    if (!where) return;
+    const message = renderDecidedMessage(sandbox, decision, this.deps.clock.now());
+    await this.deps.call(
+      'chat.update',
+      () => this.deps.client.chat.update({ channel: where.channel, ts: where.ts, ...message }),
+      { sandbox: sandbox.id, purpose: decision },
+    );
+  }
+
+  private whereIs(sandbox: Sandbox): { channel: string; ts: string } | undefined {
+    return this.deps.service.get(sandbox.id)?.approvalMessage ?? sandbox.approvalMessage ?? undefined;
+  }
+
+  /** A reply in the approval message's thread; `otherwise` runs when there is no such message. */
+  private async thread(
+    sandbox: Sandbox,
+    message: RenderedMessage,
+    otherwise?: () => Promise<unknown>,
+  ): Promise<void> {
+    const where = this.whereIs(sandbox);
+    if (!where) {
+      await otherwise?.();
+      return;
+    }
+    await this.deps.call(
+      'chat.postMessage',
+      () =>
+        this.deps.client.chat.postMessage({
+          channel: where.channel,
+          thread_ts: where.ts,
+          ...message,
+          unfurl_links: false,
+        }),
+      { sandbox: sandbox.id, purpose: 'thread' },
+    );
+  }
+
+  private async audit(event: SandboxEvent): Promise<void> {
+    const channel = this.deps.auditChannel;
+    if (!channel) return;
+    const text = renderAuditLine(event);
+    await this.deps.call(
+      'chat.postMessage',
+      () => this.deps.client.chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false }),
+      { sandbox: event.sandbox.id, purpose: 'audit' },
+    );
+  }
+
+  // ---- direct messages ----------------------------------------------------------------------------------
+
+  private async openDm(userId: string): Promise<string | undefined> {
+    const known = this.dmChannels.get(userId);
+    if (known) return known;
+    const opened = await this.deps.call('conversations.open', () =>
+      this.deps.client.conversations.open({ users: userId }),
+    );
+    const id = opened?.channel?.id;
+    if (id) this.dmChannels.set(userId, id);
+    return id;
+  }
+
+  /** A DM to a Slack user; API identities (`api:…`) have no DM and are skipped. */
+  async dm(userId: string, message: RenderedMessage): Promise<boolean> {
+    if (!isSlackUser(userId)) return false;
+    const channel = await this.openDm(userId);
+    if (!channel) return false;
+    const posted = await this.deps.call(
+      'chat.postMessage',
+      () => this.deps.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
+      { user: userId, purpose: 'dm' },
+    );
+    return posted !== undefined;
+  }
+
+  /**
+   * Uploads a kubeconfig as a file into the user's DM (never a channel or thread). The content is passed
+   * straight to the upload and is not logged, not even when the upload fails.
+   */
+  async sendKubeconfig(
+    userId: string,
+    sandbox: Sandbox,
+    kubeconfig: string,
+    resent: boolean,
+  ): Promise<boolean> {
+    if (!isSlackUser(userId)) return false;
+    const channel = await this.openDm(userId);
+    if (!channel) return false;
+    const filename = kubeconfigFilename(sandbox);
+    const uploaded = await this.deps.call(
+      'files.uploadV2',
+      () =>
+        this.deps.client.files.uploadV2({
+          channel_id: channel,
+          file: Buffer.from(kubeconfig, 'utf8'),
+          filename,
+          title: filename,
+          initial_comment: renderKubeconfigComment(sandbox, resent),
+        }),
+      { user: userId, sandbox: sandbox.id, purpose: 'kubeconfig' },
+    );
+    return uploaded !== undefined;
+  }
+
+  /** On `ready`: the owner's kubeconfig, read through the core (which audits the read, never the content). */
+  private async deliverKubeconfig(sandbox: Sandbox): Promise<void> {
+    if (!isSlackUser(sandbox.owner)) return;
+    let kubeconfig: string;
+    try {
+      kubeconfig = this.deps.service.kubeconfig(SYSTEM_ACTOR, sandbox.id, 'slack-dm');
+    } catch (error) {
+      // Destroyed or failed before the DM went out: there is nothing to deliver.
+      this.deps.logger.warn(
+        { sandbox: sandbox.id, err: (error as Error).message },
+        'kubeconfig not delivered',
+      );
+      return;
+    }
+    const fresh = this.deps.service.get(sandbox.id) ?? sandbox;
+    const sent = await this.sendKubeconfig(sandbox.owner, fresh, kubeconfig, false);
+    if (!sent) {
+      await this.dm(sandbox.owner, {
+        text: `Your sandbox ${sandbox.name} is ready`,
+        blocks: [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed. \`/sandbox kubeconfig ${sandbox.name}\` sends it again.`,
+            },
+          },
+        ],
+      });
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { Logger } from '../../core/ports.js';
+
+/** The counter the app's metrics provide for failed Slack calls (`slack_api_errors_total{method,error}`). */
+export interface SlackErrorCounter {
+  inc(labels: { method: string; error: string }): void;
+}
+
+/**
+ * Runs one Slack call and never throws: a failure is logged and counted, and the caller gets undefined.
+ * A notification that cannot be delivered must not undo or block a state change, nor stop the next one.
+ */
+export type SlackCall = <T>(
+  method: string,
+  call: () => Promise<T>,
+  context?: Record<string, unknown>,
+) => Promise<T | undefined>;
+
+/** A short, bounded label for a failed call: Slack's error code, `http_500`, `ratelimited`, `timeout`… */
+export function slackErrorCode(error: unknown): string {
+  const e = (error ?? {}) as {
+    code?: unknown;
+    data?: { error?: unknown };
+    statusCode?: unknown;
+    original?: { name?: unknown; message?: unknown };
+  };
+  switch (e.code) {
+    case 'slack_webapi_platform_error':
+      return typeof e.data?.error === 'string' ? e.data.error.slice(0, 64) : 'platform_error';
+    case 'slack_webapi_http_error':
+      return `http_${String(e.statusCode)}`;
+    case 'slack_webapi_rate_limited_error':
+      return 'ratelimited';
+    case 'slack_webapi_request_error':
+      return /abort|timeout/i.test(`${String(e.original?.name)} ${String(e.original?.message)}`)
+        ? 'timeout'
+        : 'request_failed';
+    case 'slack_bolt_respond_error':
+      return `response_url_http_${String(e.statusCode)}`;
+    default:
+      return 'unexpected';
+  }
+}
+
+export function createSlackCall(deps: { slackErrors: SlackErrorCounter; logger: Logger }): SlackCall {
+  return async (method, call, context = {}) => {
+    try {
+      return await call();
+    } catch (error) {
+      const code = slackErrorCode(error);
+      deps.slackErrors.inc({ method, error: code });
+      // The error's message only: request bodies (which may hold a kubeconfig) are never logged.
+      deps.logger.warn(
+        { ...context, method, error: code, err: error instanceof Error ? error.message : String(error) },
+        'Slack call failed',
+      );
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,125 @@
+import type { TestResultView } from '../../core/api-view.js';
+import { ApiError } from '../api-client.js';
+import { type CliCommand, type CommandInput, EXIT, requirePositional, stringOption } from '../cli-command.js';
+import { renderTest, toJson } from '../render.js';
+import { approvalHint, parseInterval, parseTimeout, waitForStatus } from '../wait-for-status.js';
+import { CREATE_HELP, CREATE_OPTIONS, createRequestFrom } from './create.js';
+import { saveKubeconfig } from './kubeconfig.js';
+import { WAIT_HELP } from './wait.js';
+
+/**
+ * Runs the suite; when the server is already running it (it runs the smoke suite by itself once a sandbox
+ * is ACTIVE), waits for that run's result instead of failing.
+ */
+async function runOrAwaitTest(
+  id: string,
+  suite: string,
+  {
+    client,
+    io,
+    sleep,
+    intervalMs,
+    timeoutMs,
+  }: Pick<CommandInput, 'client' | 'io' | 'sleep'> & {
+    intervalMs: number;
+    timeoutMs: number;
+  },
+): Promise<TestResultView> {
+  try {
+    return await client.test(id, suite);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409 && /already in progress/.test(error.message)))
+      throw error;
+  }
+  io.stderr(`The server is already running a test on this sandbox; waiting for its result...\n`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await client.status(id);
+    const last = view.last_test;
+    if (last && last.test_id === suite && view.ready_at && last.finished_at >= view.ready_at) return last;
+    if (Date.now() >= deadline)
+      throw new ApiError(
+        `No test result for ${view.name} after waiting; see \`k3d-sandbox-bot status ${id}\`.`,
+        0,
+      );
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * create -> wait for approval and ACTIVE -> write the kubeconfig -> smoke test: the whole path in one
+ * command, as the original PowerShell scripts did, on every platform.
+ */
+export const upCommand: CliCommand = {
+  name: 'up',
+  summary: 'create, wait for approval and ACTIVE, write the kubeconfig, run the smoke test',
+  args: '<name>',
+  help: [
+    ...CREATE_HELP,
+    ...WAIT_HELP,
+    '-o, --output FILE  where to write the kubeconfig; default ./kubeconfig-<name>.yaml',
+    '--suite NAME       the test suite to run at the end; default smoke',
+    '--skip-test        do not run a test at the end',
+  ],
+  options: {
+    ...CREATE_OPTIONS,
+    timeout: { type: 'string' },
+    interval: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    suite: { type: 'string' },
+    'skip-test': { type: 'boolean' },
+  },
+  async run({ values, positionals, client, io, json, sleep }) {
+    const name = requirePositional(positionals, 'the sandbox name, e.g. `k3d-sandbox-bot up demo`');
+    const request = createRequestFrom(values, name);
+    const timeoutMs = parseTimeout(stringOption(values, 'timeout'), 30 * 60_000);
+    const intervalMs = parseInterval(stringOption(values, 'interval'), 2000);
+
+    const created = await client.create(request);
+    io.stderr(`Requested ${created.name} (${created.sandbox_id}).\n`);
+    const waited = await waitForStatus(client, created.sandbox_id, {
+      until: ['ACTIVE'],
+      timeoutMs,
+      intervalMs,
+      io,
+      sleep,
+      hint: approvalHint(created.approval_id),
+    });
+    if (waited.outcome !== 'reached') {
+      const view = waited.view;
+      io.stderr(
+        waited.outcome === 'timeout'
+          ? `Timed out: ${view.name} is still ${view.status}. Keep waiting with: k3d-sandbox-bot wait ${view.id}\n`
+          : `${view.name} ended ${view.status}${view.failure_reason ? `: ${view.failure_reason}` : view.decision_note ? `: ${view.decision_note}` : ''}.\n`,
+      );
+      if (json) io.stdout(`${toJson({ sandbox: view, kubeconfig_path: null, test: null })}\n`);
+      return waited.outcome === 'timeout' ? EXIT.timedOut : EXIT.failed;
+    }
+
+    const kubeconfigPath = await saveKubeconfig(
+      client,
+      created.sandbox_id,
+      created.name,
+      stringOption(values, 'output'),
+    );
+    io.stderr(`Kubeconfig written to ${kubeconfigPath} (mode 0600).\n`);
+
+    let test: TestResultView | null = null;
+    if (values['skip-test'] !== true) {
+      const suite = stringOption(values, 'suite') ?? 'smoke';
+      io.stderr(`Running the ${suite} test...\n`);
+      test = await runOrAwaitTest(created.sandbox_id, suite, { client, io, sleep, intervalMs, timeoutMs });
+      io.stderr(`${renderTest(test)}\n`);
+    }
+    const sandbox = await client.status(created.sandbox_id);
+    if (json) {
+      io.stdout(`${toJson({ sandbox, kubeconfig_path: kubeconfigPath, test })}\n`);
+    } else {
+      io.stdout(
+        `${sandbox.name} (${sandbox.id}) is ACTIVE until ${sandbox.expires_at}${test ? `; ${test.test_id} ${test.status}` : ''}.\n` +
+          `export KUBECONFIG=${kubeconfigPath}\n`,
+      );
+    }
+    return test && !test.passed ? EXIT.failed : EXIT.ok;
+  },
+};

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitUntil } from '../../fakes/slack/fake-slack.js';
+import { ALICE, type SlackHarness, startSlackHarness, textOf } from './slack-harness.js';
+
+const MINUTE = 60_000;
+
+describe('expiry warning DM', () => {
+  let h: SlackHarness;
+  before(async () => {
+    // A short lifetime cap, so the second extension crosses it.
+    h = await startSlackHarness({
+      env: {
+        SANDBOX_DEFAULT_TTL: '30m',
+        SANDBOX_MAX_TTL: '1h',
+        SANDBOX_MAX_LIFETIME: '2h',
+        SANDBOX_EXTEND_BY: '1h',
+        SANDBOX_WARN_BEFORE: '15m',
+      },
+    });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when a sandbox nears expiry, then its owner gets one DM whose Extend works, whose cap is explained, and whose buttons stay polite once it is gone', async () => {
+    const { fake, driver, app } = h;
+    const sandbox = await h.activeSandbox('soon', '--ttl 10m');
+    assert.equal(app.sweeps.warnExpiring(), 1);
+    assert.equal(app.sweeps.warnExpiring(), 0, 'warned once per expiry');
+    const warning = await h.dmTo(ALICE, /expires in/);
+    assert.match(textOf(warning), /Your sandbox \*soon\* expires in \d+m/);
+    const dm = fake.dmChannelOf(ALICE);
+    const container = { type: 'message', channelId: dm, messageTs: warning.ts } as const;
+    assert.match(
+      JSON.stringify(warning.blocks),
+      /"action_id":"extend_sandbox","text":\{"type":"plain_text","text":"Extend by 1h"/,
+    );
+    assert.match(
+      JSON.stringify(warning.blocks),
+      /"action_id":"destroy_sandbox","text":\{"type":"plain_text","text":"Destroy now"/,
+    );
+
+    // Extend: the expiry moves by SANDBOX_EXTEND_BY.
+    const expiresAt = sandbox.expiresAt ?? 0;
+    await driver.clickButton(ALICE, { actionId: 'extend_sandbox', container });
+    await h.ephemeralTo(ALICE, /Extended \*soon\*; it now expires/);
+    assert.equal(h.sandboxNamed('soon').expiresAt, expiresAt + 60 * MINUTE);
+    await h.dmTo(ALICE, /\*soon\* was extended by 1h/);
+
+    // Past the cap (2h after it became ready): refused, with the cap and when it is reached.
+    await driver.clickButton(ALICE, { actionId: 'extend_sandbox', container });
+    const refusal = await h.ephemeralTo(ALICE, /maximum lifetime/);
+    const cap = new Date((h.sandboxNamed('soon').readyAt ?? 0) + 120 * MINUTE).toISOString();
+    assert.match(refusal.text, /soon cannot live past its maximum lifetime of 2h, reached at/);
+    assert.ok(textOf(refusal).includes(cap), `names ${cap}: ${refusal.text}`);
+    assert.equal(h.sandboxNamed('soon').expiresAt, expiresAt + 60 * MINUTE, 'unchanged');
+
+    // Destroy now, then the stale Extend is answered politely and changes nothing.
+    await driver.clickButton(ALICE, { actionId: 'destroy_sandbox', container });
+    await h.ephemeralTo(ALICE, /Destroying \*soon\*/);
+    await h.waitForStatus('soon', 'DESTROYED');
+    await driver.clickButton(ALICE, { actionId: 'extend_sandbox', container });
+    const stale = await h.ephemeralTo(
+      ALICE,
+      /soon was already destroyed; only an active sandbox can be extended/,
+    );
+    assert.doesNotMatch(stale.text, /went wrong/);
+    await driver.clickButton(ALICE, { actionId: 'destroy_sandbox', container });
+    await h.ephemeralTo(ALICE, /Cannot destroy soon: it was already destroyed/);
+    assert.deepEqual(h.k3d.clusters(), []);
+  });
+
+  it('when the same Extend button is used from App Home, then it works there too and refusals open a notice', async () => {
+    const { fake, driver, app } = h;
+    const sandbox = await h.activeSandbox('home-ext', '--ttl 10m');
+    await driver.appHomeOpened(ALICE);
+    const view = await waitUntil(
+      () =>
+        JSON.stringify(fake.homeView(ALICE)?.blocks ?? []).includes(sandbox.id)
+          ? fake.homeView(ALICE)
+          : undefined,
+      5000,
+      () => 'the home view',
+    );
+    const click = () =>
+      driver.clickButton(ALICE, {
+        actionId: 'extend_sandbox',
+        value: sandbox.id,
+        blockId: `home_${sandbox.id}_actions`,
+        container: { type: 'view', viewId: view.id },
+      });
+    await click();
+    await waitUntil(
+      () => app.service.get(sandbox.id)?.expiresAt === (sandbox.expiresAt ?? 0) + 60 * MINUTE,
+      5000,
+      () => 'extended',
+    );
+    await click();
+    await waitUntil(
+      () => fake.openModals(ALICE).find((v) => /maximum lifetime of 2h/.test(JSON.stringify(v.blocks))),
+      5000,
+      () => 'a notice modal with the cap',
+    );
+  });
+});

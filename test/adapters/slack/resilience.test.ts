@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Logger } from '../../../src/core/ports.js';
+import { waitUntil } from '../../fakes/slack/fake-slack.js';
+import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness } from './slack-harness.js';
+
+/** `slack_api_errors_total` samples from /metrics, as `method error` → count. */
+async function slackErrors(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const [, method, error, value] of text.matchAll(
+    /^slack_api_errors_total\{method="([^"]+)",error="([^"]+)"\} (\d+)$/gm,
+  )) {
+    samples.set(`${method} ${error}`, Number(value));
+  }
+  return samples;
+}
+
+describe('Slack resilience', () => {
+  it('when Slack fails while a sandbox becomes ready, then it is still ACTIVE, the failures are counted, and later notifications go out', async () => {
+    const h = await startSlackHarness();
+    try {
+      const { fake, driver, app } = h;
+      await h.request(ALICE, 'create outage');
+      const approval = await h.approvalMessage('outage');
+      await app.events.idle();
+
+      // Slack goes down: 5xx (retried, then given up) and ok:false answers (not retried).
+      fake.failAlways('chat.postMessage', { status: 500 });
+      fake.failAlways('chat.update', { ok: false, error: 'fatal_error' });
+      fake.failAlways('conversations.open', { status: 503 });
+      fake.failAlways('files.getUploadURLExternal', { ok: false, error: 'internal_error' });
+      const click = await driver.clickButton(BOB, {
+        actionId: 'approve_request',
+        container: { type: 'message', channelId: APPROVALS, messageTs: approval.ts },
+      });
+      assert.equal(click.status, 200, 'the click is acknowledged regardless');
+
+      const sandbox = await h.waitForStatus('outage', 'ACTIVE', 15_000);
+      await app.events.idle();
+      assert.deepEqual(h.k3d.clusters(), ['sbx-outage']);
+      const errors = await slackErrors(h.port);
+      assert.ok((errors.get('chat.postMessage http_500') ?? 0) >= 2, JSON.stringify([...errors]));
+      assert.equal(errors.get('chat.update fatal_error'), 1);
+      assert.ok((errors.get('conversations.open http_503') ?? 0) >= 1, JSON.stringify([...errors]));
+      assert.equal(fake.files().size, 0, 'no kubeconfig could be sent');
+
+      // Slack is back: the next notifications go out, and the kubeconfig can be fetched again.
+      fake.clearFaults();
+      await driver.command(ALICE, 'kubeconfig outage', { channelId: GENERAL });
+      await waitUntil(
+        () => [...fake.files().values()].find((f) => f.completed),
+        5000,
+        () => 'the kubeconfig upload',
+      );
+      app.service.extend({ id: ALICE, isApprover: false, isAdmin: false }, sandbox.id, 30 * 60_000);
+      await h.dmTo(ALICE, /\*outage\* was extended by 30m/);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when Slack rate-limits a call, then it is retried after Retry-After and counted', async () => {
+    const h = await startSlackHarness();
+    try {
+      h.fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await h.request(ALICE, 'create limited');
+      await h.approvalMessage('limited');
+      const errors = await slackErrors(h.port);
+      assert.equal(errors.get('chat.postMessage ratelimited'), 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when auth.test fails at start, then the bot still starts and serves health, Slack requests get 401 and the log says what to fix', async () => {
+    const lines: string[] = [];
+    const capture: Logger = {
+      debug() {},
+      info() {},
+      warn: (_o, m) => lines.push(`WARN ${m}`),
+      error: (_o, m) => lines.push(`ERROR ${m}`),
+    };
+    const h = await startSlackHarness({
+      beforeStart: (fake) => fake.failAlways('auth.test', { ok: false, error: 'invalid_auth' }),
+      logger: capture,
+    });
+    try {
+      assert.equal(h.app.slack?.ready, false);
+      assert.equal((await fetch(`http://127.0.0.1:${h.port}/healthz`)).status, 200);
+      const result = await h.driver.command(ALICE, 'create nope');
+      assert.equal(result.status, 401);
+      assert.equal(h.app.service.getByName('nope'), undefined);
+      assert.ok(
+        lines.some((l) => /ERROR Slack auth\.test failed.*check SLACK_BOT_TOKEN and SLACK_API_URL/.test(l)),
+        lines.join('\n'),
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when SLACK_APP_TOKEN is set, then the app goes to Socket Mode through SLACK_API_URL, mounts no HTTP route, and health stays up', async () => {
+    const h = await startSlackHarness({ env: { SLACK_APP_TOKEN: 'xapp-1-A0SANDBOX-test' } });
+    try {
+      assert.equal(h.app.slack?.mode, 'socket');
+      const open = await h.fake.waitForCall('apps.connections.open', undefined, 5000);
+      assert.equal(open.token, 'xapp-1-A0SANDBOX-test');
+      assert.equal((await h.driver.command(ALICE, 'help')).status, 404, 'no /slack/events in Socket Mode');
+      assert.equal((await fetch(`http://127.0.0.1:${h.port}/healthz`)).status, 200);
+    } finally {
+      await h.stop();
+    }
+  });
+});
