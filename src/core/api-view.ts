@@ -8,6 +8,7 @@ import {
   type SandboxLimits,
   type SandboxSpecInput,
   type SandboxStatus,
+  SLACK_USER_ID,
   sandboxSpecSchema,
 } from './sandbox.js';
 
@@ -16,9 +17,6 @@ import {
  * API's snake_case field names, times as ISO 8601. One schema, so the manifest, the MCP output schema, the
  * CLI's reading of responses and the contract tests agree.
  */
-
-/** A Slack user id: whom a script or agent may name as the owner of the sandbox it asks for. */
-export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /**
  * The fields of a create request through the API doors (REST body, MCP tool arguments), in the original REST

@@ -19,6 +19,7 @@ import {
   type SandboxLimits,
   type SandboxSpecInput,
   type SandboxStatus,
+  SLACK_USER_ID,
   sandboxSpecSchema,
 } from './sandbox.js';
 
@@ -99,7 +100,7 @@ export class SandboxService {
     const parsed = this.specSchema.safeParse(input);
     if (!parsed.success) throw new InvalidInput(describeIssues(parsed.error));
     const spec = parsed.data;
-    if (options.onBehalfOf !== undefined && !/^[UW][A-Z0-9]{2,}$/.test(options.onBehalfOf)) {
+    if (options.onBehalfOf !== undefined && !SLACK_USER_ID.test(options.onBehalfOf)) {
       throw new InvalidInput(`owner: must be a Slack user id like U0123ABCD, not "${options.onBehalfOf}"`);
     }
     const owner = options.onBehalfOf ?? actor.id;

@@ -38,6 +38,9 @@ export function isFinal(status: SandboxStatus): boolean {
 
 export type RequestChannel = 'slack' | 'api' | 'mcp';
 
+/** A Slack user id: whom a script or agent may name as the owner of the sandbox it asks for. */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
 /** A sandbox as the core sees it. Times are milliseconds since the epoch. The kubeconfig is never part of it. */
 export interface Sandbox {
   id: string;
