@@ -5,13 +5,14 @@ import type { Clock, Logger } from '../../core/ports.js';
 import type { SandboxService } from '../../core/sandbox-service.js';
 import type { TestRuns } from '../../core/test-runs.js';
 import { ActorResolver } from './actor-resolver.js';
-import { AppHomePublisher } from './app-home.js';
+import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
+import { dedupeEvents } from './dedupe-events.js';
 import { registerListeners } from './listeners/index.js';
-import { createInFlight, dedupeEvents } from './middleware.js';
 import { SlackNotifier } from './notifier.js';
 import { createSlackCall, type SlackErrorCounter, slackErrorCode } from './slack-call.js';
 import type { SlackDeps } from './slack-deps.js';
+import { trackInFlight } from './track-in-flight.js';
 
 /** The Slack part of the configuration (config.slack), with the bot token known to be set. */
 export interface SlackSettings {
@@ -37,8 +38,6 @@ export interface SlackAppDeps {
   slackErrors: SlackErrorCounter;
   /** The express app every door shares; Bolt's route is mounted on it before any body parser. */
   http: Application;
-  /** WebClient retry attempts after a 5xx or a connection failure (default 2). */
-  retries?: number;
 }
 
 /** Where Slack's signed requests arrive in HTTP mode (commands, interactivity and events alike). */
@@ -62,7 +61,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     slackApiUrl: settings.apiUrl,
     // Modest: a notification may wait seconds, not the WebClient's default half hour.
     retryConfig: {
-      retries: deps.retries ?? 2,
+      retries: 2,
       factor: 2,
       minTimeout: 300,
       maxTimeout: 3_000,
@@ -130,9 +129,9 @@ export function createSlackApp(deps: SlackAppDeps) {
     extendByMs: service.options.extendByMs,
     onChange: (event) => home.refreshFor(event),
   });
-  const unsubscribe = notifier.subscribe(deps.events);
+  notifier.subscribe(deps.events);
 
-  const inFlight = createInFlight();
+  const inFlight = trackInFlight();
   app.use(inFlight.middleware);
   app.use(dedupeEvents(logger));
   const listenerDeps: SlackDeps = {
@@ -232,11 +231,6 @@ export function createSlackApp(deps: SlackAppDeps) {
           .stop()
           .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'Slack stop'));
       }
-    },
-
-    /** Stops sending notifications (after the core's last events were handled). */
-    detach(): void {
-      unsubscribe();
     },
   };
 }

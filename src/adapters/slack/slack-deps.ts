@@ -3,7 +3,7 @@ import type { Clock, Logger } from '../../core/ports.js';
 import type { SandboxService } from '../../core/sandbox-service.js';
 import type { TestRuns } from '../../core/test-runs.js';
 import type { ActorResolver } from './actor-resolver.js';
-import type { AppHomePublisher } from './app-home.js';
+import type { AppHomePublisher } from './app-home-publisher.js';
 import type { SlackNotifier } from './notifier.js';
 import type { SlackCall } from './slack-call.js';
 

@@ -169,4 +169,45 @@ describe('App Home', () => {
       () => 'the form',
     );
   });
+
+  it('when the owner cancels a request from App Home, or an approver denies one there, then the request ends and the homes refresh', async () => {
+    await h.request(ALICE, 'create home-cancel');
+    await h.request(DAVE, 'create home-deny'); // alice is at her quota of 3
+    await h.app.events.idle();
+    const cancel = h.sandboxNamed('home-cancel');
+    const aliceHome = await openHome(ALICE);
+    await h.driver.clickButton(ALICE, {
+      actionId: 'cancel_request',
+      value: cancel.id,
+      blockId: `home_${cancel.id}_actions`,
+      container: { type: 'view', viewId: aliceHome.id },
+    });
+    await h.waitForStatus('home-cancel', 'CANCELLED');
+
+    const deny = h.sandboxNamed('home-deny');
+    const bobHome = await openHome(BOB);
+    await h.driver.clickButton(BOB, {
+      actionId: 'deny_request',
+      value: deny.id,
+      blockId: `pending_${deny.id}_actions`,
+      container: { type: 'view', viewId: bobHome.id },
+    });
+    await waitUntil(
+      () => h.fake.openModals(BOB).find((v) => v.callback_id === 'deny_reason'),
+      5000,
+      () => 'deny modal',
+    );
+    await h.driver.submitView(BOB, {
+      callbackId: 'deny_reason',
+      values: { deny_reason: { deny_reason_input: { type: 'plain_text_input', value: 'not this week' } } },
+    });
+    await h.waitForStatus('home-deny', 'DENIED');
+    await waitUntil(
+      () =>
+        !/home-cancel/.test(JSON.stringify(h.fake.homeView(ALICE)?.blocks ?? [])) &&
+        !/home-deny/.test(JSON.stringify(h.fake.homeView(BOB)?.blocks ?? [])),
+      5000,
+      () => 'homes without the ended requests',
+    );
+  });
 });

@@ -313,7 +313,7 @@ describe('Slack approval flow', () => {
       );
       const blocks = JSON.stringify(line.blocks);
       assert.ok(blocks.includes(`Failed: ${failed.failureReason?.slice(0, 40)}`), blocks);
-      assert.match(blocks, /```\\n[^`]*level=(error|fatal)[^`]*\\n```/);
+      assert.match(blocks, /```\\ntime=.*level=error.*level=fatal msg=.*rolled back.*\\n```/);
       await h.dmTo(ALICE, /Your sandbox \*broken\* failed: /);
       assert.ok(!h.k3d.clusters().includes('sbx-broken'), 'the partial cluster is gone');
     } finally {

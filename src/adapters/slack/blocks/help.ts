@@ -29,12 +29,8 @@ const DESCRIPTION: Record<Subcommand, string> = {
   help: 'this list',
 };
 
-export interface HelpLimits extends SandboxLimits {
-  extendByMs: number;
-}
-
 /** The command reference, optionally led by what went wrong (an unknown subcommand). */
-export function renderHelp(limits: HelpLimits, problem?: string): RenderedMessage {
+export function renderHelp(limits: SandboxLimits, problem?: string): RenderedMessage {
   const lines = (Object.keys(USAGE) as Subcommand[]).map(
     (sub) => `\`${USAGE[sub]}\`\n    ${DESCRIPTION[sub]}`,
   );

@@ -77,11 +77,3 @@ export function renderDestroyedThread(sandbox: Sandbox): RenderedMessage {
   const why = sandbox.destroyReason ? `: ${truncate(escapeText(sandbox.destroyReason), 300)}` : '';
   return { text: `${sandbox.name} destroyed`, blocks: [section(`:white_circle: Destroyed${why}.`)] };
 }
-
-export function renderCancelledThread(sandbox: Sandbox): RenderedMessage {
-  const why = sandbox.decisionNote ? `: ${truncate(escapeText(sandbox.decisionNote), 300)}` : '';
-  return {
-    text: `${sandbox.name} cancelled`,
-    blocks: [section(`:heavy_multiplication_x: Cancelled${why}.`)],
-  };
-}

@@ -1,0 +1,182 @@
+/**
+ * Benchmark 1: how fast the bot acknowledges Slack. Signed `/sandbox` commands and Approve clicks at 1, 16 and
+ * 64 concurrent clients against the real bot (`src/main.ts serve` in its own process, Slack door in HTTP mode,
+ * the fake Slack in a third process), while 10 provisions are in flight on the fake k3d. The floor is a bare
+ * node:http server (its own process too) that verifies the same signatures and answers `{}`, measured in the
+ * same run with the same requests. Target: bot p99 within 3x of the floor and below 50 ms.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createFakeK3d } from '../test/fakes/k3d/fake-k3d.js';
+import { startBotProcess } from '../test/helpers/bot-process.js';
+import { startFloorServer, startRemoteFakeSlack } from './lib/children.js';
+import { type LoadResult, runLoad, summarize } from './lib/load.js';
+import { report, round } from './lib/report.js';
+import { buttonClick, postSigned, slashCommand } from './lib/slack-requests.js';
+
+const ALICE = 'U0ALICE';
+const BOB = 'U0BOB';
+const IN_FLIGHT = 10;
+const PHASES = [
+  { clients: 1, requests: 1000 },
+  { clients: 16, requests: 3000 },
+  { clients: 64, requests: 3000 },
+];
+const WARM_UP = 400;
+
+const k3d = createFakeK3d({ knobs: { FAKE_K3D_DELAY_MS: 10 * 60_000 } });
+const slack = await startRemoteFakeSlack();
+const floor = await startFloorServer(slack.signingSecret);
+const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-ack-'));
+const bot = await startBotProcess({
+  ...k3d.env,
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'info',
+  K3D_BIN: k3d.binPath,
+  KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
+  SANDBOX_AUTO_SMOKE_TEST: 'false',
+  SANDBOX_PROVISION_CONCURRENCY: String(IN_FLIGHT),
+  SANDBOX_MAX_PER_USER: String(IN_FLIGHT),
+  SANDBOX_MAX_TOTAL: '100',
+  SLACK_BOT_TOKEN: slack.botToken,
+  SLACK_SIGNING_SECRET: slack.signingSecret,
+  SLACK_API_URL: slack.apiUrl,
+  SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
+  SLACK_AUDIT_CHANNEL: 'C0AUDIT',
+  SLACK_APPROVERS: BOB,
+  SLACK_ADMINS: 'U0ADMIN',
+});
+const appUrl = `${bot.url}/slack/events`;
+const secret = slack.signingSecret;
+const responseUrl = (i: number) => slack.responseUrls[i % slack.responseUrls.length] as string;
+
+interface Listed {
+  sandbox_id?: string;
+  id?: string;
+  name: string;
+  status: string;
+}
+const listSandboxes = async (): Promise<Listed[]> =>
+  (await (await fetch(`${bot.url}/list_active_sandboxes`)).json()) as Listed[];
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+try {
+  // Ten sandboxes requested in Slack by alice (her whole quota) and approved by bob: ten creates running.
+  for (let i = 1; i <= IN_FLIGHT; i++) {
+    const status = await postSigned(appUrl, secret, slashCommand(ALICE, `create inflight-${i}`, responseUrl(i)));
+    if (status !== 200) throw new Error(`create inflight-${i} answered ${status}`);
+  }
+  await waitUntil(async () => (await listSandboxes()).length === IN_FLIGHT, 'ten requests');
+  const ids = (await listSandboxes()).map((s) => s.sandbox_id ?? s.id ?? '');
+  for (const [i, id] of ids.entries()) await postSigned(appUrl, secret, buttonClick(BOB, 'approve_request', id, responseUrl(i)));
+  await waitUntil(
+    async () =>
+      k3d.calls().filter((c) => c.command === 'cluster create' && c.end === undefined).length === IN_FLIGHT,
+    'ten running creates',
+  );
+
+  // The same mix for bot and floor: what users type most, a create refused by the quota (so the table does not
+  // grow), and Approve on a request that was already approved (the compare-and-set loser, which still acks).
+  const next = (i: number) => {
+    const url = responseUrl(i);
+    switch (i % 4) {
+      case 0:
+        return { kind: '/sandbox list', body: slashCommand(ALICE, 'list', url) };
+      case 1:
+        return { kind: '/sandbox status', body: slashCommand(ALICE, `status inflight-${1 + (i % IN_FLIGHT)}`, url) };
+      case 2:
+        return { kind: '/sandbox create (over quota)', body: slashCommand(ALICE, `create extra-${i}`, url) };
+      default:
+        return {
+          kind: 'Approve (already approved)',
+          body: buttonClick(BOB, 'approve_request', ids[i % IN_FLIGHT] as string, url),
+        };
+    }
+  };
+  const load = (url: string, clients: number, requests: number) =>
+    runLoad({ url, secret, concurrency: clients, count: requests, next });
+
+  await load(floor.url, 16, WARM_UP);
+  await load(appUrl, 16, WARM_UP);
+  await sleep(1000); // the bot's answers through response_url finish before timing starts
+
+  const rows: Record<string, string | number>[] = [];
+  const row = (clients: number, server: string, ms: number[], result: LoadResult, floorP99: number) => {
+    const s = summarize(ms);
+    return {
+      clients,
+      server,
+      requests: s.n,
+      'req/s': Math.round((s.n * 1000) / result.elapsedMs),
+      'p50 ms': round(s.p50),
+      'p95 ms': round(s.p95),
+      'p99 ms': round(s.p99),
+      'max ms': round(s.max),
+      'p99 / floor p99': round(s.p99 / floorP99, 1),
+    };
+  };
+  const non200: Record<string, number> = {};
+  for (const { clients, requests } of PHASES) {
+    const floorRun = await load(floor.url, clients, requests);
+    const botRun = await load(appUrl, clients, requests);
+    for (const [name, run] of [
+      ['floor', floorRun],
+      ['bot', botRun],
+    ] as const) {
+      for (const [status, n] of run.statuses) non200[`${name} c=${clients} HTTP ${status}`] = n;
+    }
+    const floorP99 = summarize([...floorRun.byKind.values()].flat()).p99;
+    rows.push(row(clients, 'floor: node:http + HMAC', [...floorRun.byKind.values()].flat(), floorRun, floorP99));
+    rows.push(row(clients, 'bot: all', [...botRun.byKind.values()].flat(), botRun, floorP99));
+    for (const [kind, ms] of botRun.byKind) rows.push(row(clients, `bot: ${kind}`, ms, botRun, floorP99));
+    await sleep(1000);
+  }
+
+  // What the load did to the bot's state: nothing, except answering.
+  const live = await listSandboxes();
+  const creates = k3d.calls().filter((c) => c.command === 'cluster create').length;
+  const fakeSlack = await slack.stats();
+  const problems = bot
+    .output()
+    .split('\n')
+    .filter((line) => /"level":(40|50|60)/.test(line));
+  const worst = rows.filter((r) => r.server === 'bot: all');
+  report('ack-latency', rows, {
+    command: 'npm run bench ack-latency',
+    target: 'bot p99 within 3x of the floor p99 and below 50 ms',
+    met: worst.map((r) => ({
+      clients: r.clients,
+      below50ms: Number(r['p99 ms']) < 50,
+      within3x: Number(r['p99 / floor p99']) <= 3,
+    })),
+    setup: {
+      inFlightProvisions: IN_FLIGHT,
+      liveSandboxesAfter: live.length,
+      k3dCreateCalls: creates,
+      non200,
+      responseUrlPosts: fakeSlack.responses,
+      botWarningsOrErrors: problems.length,
+      process: 'bot = node --import tsx src/main.ts serve (LOG_LEVEL=info); fake Slack and floor in their own processes',
+    },
+  });
+  if (problems.length > 0) console.log(`bot warnings/errors (first 5):\n${problems.slice(0, 5).join('\n')}`);
+} finally {
+  bot.child.kill('SIGKILL');
+  for (const call of k3d.calls()) {
+    if (call.end !== undefined) continue;
+    try {
+      process.kill(call.pid, 'SIGKILL');
+    } catch {}
+  }
+  await Promise.all([slack.stop(), floor.stop()]);
+  k3d.cleanup();
+  await rm(dataDir, { recursive: true, force: true });
+}

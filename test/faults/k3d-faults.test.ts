@@ -1,0 +1,243 @@
+// k3d misbehaving, seen through the whole app (loadConfig + buildApp + start) over the fake k3d executable:
+// each fault must leave the database truthful, with a reason a person can act on, and no cluster behind.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type App, buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { SandboxEvent } from '../../src/core/events.js';
+import type { Sandbox, SandboxStatus } from '../../src/core/sandbox.js';
+import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
+import { alice, bob, silentLogger, waitFor } from '../helpers/core-fixture.js';
+
+// The lifecycle jobs would run the reconciler on their own at a minute boundary; tests run it by hand.
+const NEVER = '0 0 1 1 *';
+
+let fake: FakeK3d;
+let app: App | undefined;
+let dataDir: string;
+let port: number;
+let events: SandboxEvent[];
+
+beforeEach(async () => {
+  fake = createFakeK3d();
+  // The bot runs k3d through execa, which passes the process environment on.
+  Object.assign(process.env, fake.env);
+  dataDir = await mkdtemp(path.join(tmpdir(), 'sandbox-faults-'));
+  events = [];
+});
+
+afterEach(async () => {
+  await app?.stop(2000);
+  app = undefined;
+  // A k3d left hanging by a failed assertion must not outlive the test.
+  for (const call of fake.calls()) {
+    if (call.end !== undefined) continue;
+    try {
+      process.kill(call.pid, 'SIGKILL');
+    } catch {}
+  }
+  fake.cleanup();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function startApp(env: Record<string, string> = {}): Promise<App> {
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    K3D_BIN: fake.binPath,
+    KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
+    SANDBOX_AUTO_SMOKE_TEST: 'false',
+    SANDBOX_SWEEP_SCHEDULE: NEVER,
+    ...env,
+  });
+  app = buildApp(config, { logger: silentLogger, destroyBackoffMs: 10 });
+  app.events.on((event) => {
+    events.push(event);
+  });
+  ({ port } = await app.start());
+  return app;
+}
+
+function statusIs(a: App, id: string, status: SandboxStatus): Sandbox | undefined {
+  const sandbox = a.store.get(id);
+  return sandbox?.status === status ? sandbox : undefined;
+}
+
+async function activeSandbox(a: App, name: string): Promise<Sandbox> {
+  const requested = a.service.request(alice, { name }, { via: 'slack' });
+  a.service.approve(bob, requested.id);
+  return waitFor(() => statusIs(a, requested.id, 'ACTIVE'), `${name} ACTIVE`, 10_000);
+}
+
+const auditActions = (a: App, id: string) =>
+  a.store
+    .listAudit({ sandboxId: id, limit: 100 })
+    .map((e) => e.action)
+    .reverse();
+
+/** One sample of a Prometheus metric from the app's /metrics, 0 when absent. */
+async function metric(sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const escaped = sample.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return Number(new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+const callsOf = (command: string, cluster?: string) =>
+  fake.calls().filter((c) => c.command === command && (cluster === undefined || c.argv[2] === cluster));
+
+describe('k3d faults', () => {
+  it('when k3d create exits 1 and rolls back, then the sandbox is FAILED with k3d’s reason, the rollback lines are kept as detail, and no cluster is left', async () => {
+    const a = await startApp();
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL: 'sbx-rolled' });
+    const requested = a.service.request(alice, { name: 'rolled' }, { via: 'slack' });
+    a.service.approve(bob, requested.id);
+
+    const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 10_000);
+    assert.match(failed.failureReason ?? '', /^creating sbx-rolled failed: Failed Cluster Start: .*failed to get ready/);
+    const [create] = callsOf('cluster create', 'sbx-rolled');
+    assert.equal(create?.exitCode, 1);
+    await a.events.idle();
+    const event = events.find((e) => e.type === 'failed');
+    assert.ok(event?.type === 'failed');
+    assert.match(event.detail ?? '', /Rolling Back/);
+    assert.match(event.detail ?? '', /all changes have been rolled back/);
+
+    // The bot still cleans up after k3d (deleting a missing cluster succeeds), then holds no secret.
+    assert.equal(callsOf('cluster delete', 'sbx-rolled').length, 1);
+    assert.deepEqual(fake.clusters(), []);
+    assert.equal(a.store.getKubeconfig(requested.id), undefined, 'no kubeconfig is stored');
+    assert.deepEqual(auditActions(a, requested.id), ['requested', 'approved', 'creating', 'failed']);
+    assert.equal(await metric('sandbox_requests_total{outcome="failed"}'), 1);
+    assert.equal(callsOf('cluster create').length, 1, 'a failed create is not retried');
+  });
+
+  it('when k3d create hangs past SANDBOX_CREATE_TIMEOUT, then it is killed, the sandbox is FAILED saying so, and the partial cluster is deleted', async () => {
+    const a = await startApp({ SANDBOX_CREATE_TIMEOUT: '2s' });
+    fake.setKnobs({ FAKE_K3D_HANG: 'create' });
+    const requested = a.service.request(alice, { name: 'stuck' }, { via: 'slack' });
+    a.service.approve(bob, requested.id);
+
+    // The hung create has made containers before hanging: a partial cluster exists while it waits.
+    await waitFor(() => fake.clusters().includes('sbx-stuck'), 'the partial cluster', 10_000);
+    const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 15_000);
+    assert.match(failed.failureReason ?? '', /creating sbx-stuck failed: .*did not finish within 2s and was killed/);
+    const [create] = callsOf('cluster create', 'sbx-stuck');
+    assert.equal(create?.signal, 'SIGTERM');
+    assert.deepEqual(fake.clusters(), [], 'the partial cluster was deleted');
+    assert.ok(
+      fake.calls().every((c) => c.end !== undefined || c.signal !== undefined),
+      'no k3d process is left running',
+    );
+    assert.deepEqual(auditActions(a, requested.id), ['requested', 'approved', 'creating', 'failed']);
+  });
+
+  it('when k3d delete exits 0 but the cluster is still listed, then the sandbox stays DESTROYING, is retried until it is gone, and each failure is counted', async () => {
+    const a = await startApp();
+    const sandbox = await activeSandbox(a, 'sticky');
+    fake.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: 2 });
+    const destroying = a.service.destroy(alice, sandbox.id);
+    assert.equal(destroying.status, 'DESTROYING');
+
+    await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
+    const deletes = callsOf('cluster delete', 'sbx-sticky');
+    assert.equal(deletes.length, 3);
+    assert.ok(
+      deletes.every((c) => c.exitCode === 0),
+      'k3d claimed success every time',
+    );
+    assert.deepEqual(fake.clusters(), []);
+    const failures = a.store
+      .listAudit({ sandboxId: sandbox.id, limit: 100 })
+      .filter((e) => e.action === 'destroy_failed');
+    assert.equal(failures.length, 2);
+    for (const failure of failures) {
+      assert.match(String(failure.details.error), /k3d reported success but the cluster is still there/);
+    }
+    assert.deepEqual(auditActions(a, sandbox.id).slice(-4), [
+      'destroy_requested',
+      'destroy_failed',
+      'destroy_failed',
+      'destroyed',
+    ]);
+    assert.equal(await metric('sandbox_destroy_failures_total'), 2);
+    assert.equal(await metric('sandbox_requests_total{outcome="destroyed"}'), 1);
+  });
+
+  it('when deletes keep failing past the provisioner’s attempts, then the row stays DESTROYING (the cluster is still there) and the reconciler finishes it', async () => {
+    const a = await startApp();
+    const sandbox = await activeSandbox(a, 'stubborn');
+    fake.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: 3 });
+    a.service.destroy(alice, sandbox.id);
+
+    await waitFor(
+      () =>
+        a.store.listAudit({ sandboxId: sandbox.id, limit: 100 }).filter((e) => e.action === 'destroy_failed')
+          .length === 3 && !a.provisioner.isWorkingOn(sandbox.id),
+      'the provisioner to give up',
+      10_000,
+    );
+    assert.equal(a.store.get(sandbox.id)?.status, 'DESTROYING');
+    assert.deepEqual(fake.clusters(), ['sbx-stubborn'], 'the database says what k3d shows');
+
+    const report = await a.reconciler.run();
+    assert.deepEqual(report.destroysResumed, [sandbox.id]);
+    await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
+    assert.deepEqual(fake.clusters(), []);
+    assert.equal(await metric('sandbox_destroy_failures_total'), 3);
+  });
+
+  it('when k3d cluster list prints malformed JSON during a reconcile, then nothing is changed, and the next good list closes the gap', async () => {
+    const a = await startApp();
+    const kept = await activeSandbox(a, 'kept');
+    // The start-up reconcile has listed by now (the create above took longer); plant an orphan after it.
+    await waitFor(() => callsOf('cluster list').some((c) => c.end !== undefined), 'the first list');
+    fake.addCluster('sbx-orphan');
+    fake.setKnobs({ FAKE_K3D_LIST_MALFORMED: true });
+
+    const blind = await a.reconciler.run();
+    assert.match(blind.error ?? '', /k3d cluster list printed output that is not the expected JSON/);
+    assert.deepEqual(
+      { ...blind, error: undefined },
+      { adopted: [], requeued: [], failed: [], orphansDeleted: [], destroysResumed: [], error: undefined },
+    );
+    assert.equal(a.store.get(kept.id)?.status, 'ACTIVE', 'not marked lost on a picture it could not read');
+    assert.deepEqual(fake.clusters(), ['sbx-kept', 'sbx-orphan'], 'nothing deleted on a wrong picture');
+    assert.equal(callsOf('cluster delete').length, 0);
+
+    fake.setKnobs({ FAKE_K3D_LIST_MALFORMED: null });
+    const seeing = await a.reconciler.run();
+    assert.equal(seeing.error, undefined);
+    assert.deepEqual(seeing.orphansDeleted, ['sbx-orphan']);
+    assert.deepEqual(fake.clusters(), ['sbx-kept']);
+    assert.equal(a.store.get(kept.id)?.status, 'ACTIVE');
+    const orphanAudit = a.store.listAudit({ limit: 100 }).filter((e) => e.action === 'orphan_deleted');
+    assert.deepEqual(
+      orphanAudit.map((e) => e.details.cluster),
+      ['sbx-orphan'],
+    );
+  });
+
+  it('when the list that confirms a delete is malformed, then the destroy is not believed: it stays DESTROYING with the reason, and finishes once k3d reads again', async () => {
+    const a = await startApp();
+    const sandbox = await activeSandbox(a, 'unsure');
+    fake.setKnobs({ FAKE_K3D_LIST_MALFORMED: true });
+    a.service.destroy(alice, sandbox.id);
+
+    await waitFor(() => !a.provisioner.isWorkingOn(sandbox.id), 'the provisioner to give up', 10_000);
+    const failures = a.store
+      .listAudit({ sandboxId: sandbox.id, limit: 100 })
+      .filter((e) => e.action === 'destroy_failed');
+    assert.equal(failures.length, 3);
+    assert.match(String(failures[0]?.details.error), /not the expected JSON/);
+    assert.equal(a.store.get(sandbox.id)?.status, 'DESTROYING');
+
+    fake.setKnobs({ FAKE_K3D_LIST_MALFORMED: null });
+    await a.reconciler.run();
+    await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
+    assert.deepEqual(fake.clusters(), []);
+  });
+});
