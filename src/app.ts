@@ -40,6 +40,8 @@ export interface AppOverrides {
   logger?: Logger;
   /** Backoff between delete retries (tests shorten it). */
   destroyBackoffMs?: number;
+  /** How often the lease holder looks for work other processes left in the database (tests shorten it). */
+  queuePollMs?: number;
 }
 
 /**
@@ -191,7 +193,11 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       logger,
     );
     // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
-    pumpTimer = setInterval(() => provisioner.pump(), QUEUE_POLL_MS);
+    // Requests filed there (the MCP stdio server) get their approval message here.
+    pumpTimer = setInterval(() => {
+      provisioner.pump();
+      void slack?.notifier.postMissingApprovalRequests();
+    }, overrides.queuePollMs ?? QUEUE_POLL_MS);
     pumpTimer.unref();
   }
 

@@ -149,6 +149,27 @@ export class SlackNotifier {
 
   // ---- the approval message --------------------------------------------------------------------------
 
+  /**
+   * Posts the approval message of every pending request that has none: requests filed by another process
+   * (the MCP stdio server) and posts that failed while Slack was down. Runs in the lease holder only.
+   */
+  async postMissingApprovalRequests(): Promise<void> {
+    const pending = this.deps.service.list({ statuses: ['PENDING_APPROVAL'], limit: 100 });
+    await Promise.all(
+      pending
+        .filter((s) => s.approvalMessage === null)
+        .map((s) =>
+          // Under the sandbox's lock, so a `requested` event being handled right now posts it only once.
+          this.perSandbox.run(s.id, async () => {
+            const current = this.deps.service.get(s.id);
+            if (current?.status === 'PENDING_APPROVAL' && current.approvalMessage === null) {
+              await this.postApprovalRequest(current);
+            }
+          }),
+        ),
+    );
+  }
+
   private async postApprovalRequest(sandbox: Sandbox): Promise<void> {
     const channel = this.deps.approversChannel;
     const message = renderApprovalRequest(sandbox);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
 import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness } from './slack-harness.js';
@@ -17,6 +19,37 @@ async function slackErrors(port: number): Promise<Map<string, number>> {
 }
 
 describe('Slack resilience', () => {
+  it('when a request was filed by another process or its approval post failed, then the next poll posts it once', async () => {
+    const h = await startSlackHarness({ overrides: { queuePollMs: 100 } });
+    try {
+      // A request filed in a process without Slack (the MCP stdio server) sharing the database.
+      const other = buildApp(loadConfig({ DATA_DIR: h.config.dataDir, LOG_LEVEL: 'silent' }));
+      const agent = { id: 'mcp:claude', isApprover: false, isAdmin: false };
+      const fromAgent = other.service.request(
+        agent,
+        { name: 'from-agent' },
+        { via: 'mcp', onBehalfOf: ALICE },
+      );
+      await other.stop(0);
+      // And one whose approval message could not be posted while Slack was down.
+      h.fake.failNext('chat.postMessage', { status: 500 }, 3);
+      await h.request(ALICE, 'create while-down');
+
+      await waitUntil(
+        () =>
+          (h.app.store.get(fromAgent.id)?.approvalMessage && h.sandboxNamed('while-down').approvalMessage) ||
+          undefined,
+        5000,
+        () => 'both approval messages to be posted',
+      );
+      const posts = h.fake.messages(APPROVALS);
+      assert.equal(posts.filter((m) => JSON.stringify(m).includes('from-agent')).length, 1);
+      assert.equal(posts.filter((m) => JSON.stringify(m).includes('while-down')).length, 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when Slack fails while a sandbox becomes ready, then it is still ACTIVE, the failures are counted, and later notifications go out', async () => {
     const h = await startSlackHarness();
     try {
