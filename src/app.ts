@@ -162,6 +162,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   let firstReconcile: Promise<unknown> = Promise.resolve();
   let leaseTimer: NodeJS.Timeout | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
+  let posting: Promise<void> | undefined;
   let leading = false;
   const lease = createLease(db, 'provisioner', LEASE_TTL_MS);
 
@@ -196,7 +197,11 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     // Requests filed there (the MCP stdio server) get their approval message here.
     pumpTimer = setInterval(() => {
       provisioner.pump();
-      void slack?.notifier.postMissingApprovalRequests();
+      if (slack && !posting) {
+        posting = slack.notifier.postMissingApprovalRequests().finally(() => {
+          posting = undefined;
+        });
+      }
     }, overrides.queuePollMs ?? QUEUE_POLL_MS);
     pumpTimer.unref();
   }
@@ -266,6 +271,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       smokeTester.stop?.();
       clearInterval(leaseTimer);
       clearInterval(pumpTimer);
+      await posting;
       await stopJobs?.();
       stopJobs = undefined;
       await firstReconcile;

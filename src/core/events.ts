@@ -1,18 +1,21 @@
 import type { Logger } from './ports.js';
 import type { Sandbox } from './sandbox.js';
 
-/** What happened to a sandbox. Emitted after the transaction that made it true has committed. */
+/**
+ * What happened to a sandbox. Emitted after the transaction that made it true has committed. `actor` names who
+ * acted where the sandbox row does not (approvals and denials are in `decidedBy`).
+ */
 export type SandboxEvent =
   | { type: 'requested'; sandbox: Sandbox }
   | { type: 'approved'; sandbox: Sandbox; queuePosition: number }
   | { type: 'denied'; sandbox: Sandbox }
-  | { type: 'cancelled'; sandbox: Sandbox }
+  | { type: 'cancelled'; sandbox: Sandbox; actor: string }
   | { type: 'creating'; sandbox: Sandbox }
   | { type: 'ready'; sandbox: Sandbox; durationMs: number }
   | { type: 'failed'; sandbox: Sandbox; detail: string | null }
-  | { type: 'extended'; sandbox: Sandbox; previousExpiresAt: number }
+  | { type: 'extended'; sandbox: Sandbox; previousExpiresAt: number; actor: string }
   | { type: 'expiring'; sandbox: Sandbox }
-  | { type: 'destroying'; sandbox: Sandbox }
+  | { type: 'destroying'; sandbox: Sandbox; actor: string }
   | { type: 'destroyFailed'; sandbox: Sandbox; attempt: number; error: string }
   | { type: 'destroyed'; sandbox: Sandbox }
   | { type: 'testFinished'; sandbox: Sandbox; result: TestResultSummary };

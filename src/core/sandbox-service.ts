@@ -223,7 +223,7 @@ export class SandboxService {
       this.audit(actor, 'cancelled', updated, { note });
       return updated;
     });
-    this.emit({ type: 'cancelled', sandbox });
+    this.emit({ type: 'cancelled', sandbox, actor: actor.id });
     return sandbox;
   }
 
@@ -251,7 +251,7 @@ export class SandboxService {
       this.audit(actor, 'extended', updated, { byMs, expiresAt: new Date(wanted).toISOString() });
       return { sandbox: updated, previous: fresh.expiresAt };
     });
-    this.emit({ type: 'extended', sandbox, previousExpiresAt: previous });
+    this.emit({ type: 'extended', sandbox, previousExpiresAt: previous, actor: actor.id });
     return sandbox;
   }
 
@@ -279,7 +279,7 @@ export class SandboxService {
       this.audit(actor, 'destroy_requested', updated, { reason });
       return updated;
     });
-    this.emit({ type: 'destroying', sandbox });
+    this.emit({ type: 'destroying', sandbox, actor: actor.id });
     return sandbox;
   }
 
@@ -465,7 +465,7 @@ export class SandboxService {
       }
       return rows;
     });
-    for (const sandbox of changed) this.emit({ type: event, sandbox });
+    for (const sandbox of changed) this.emit({ type: event, sandbox, actor: SYSTEM_ACTOR.id });
     return changed;
   }
 

@@ -21,7 +21,7 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'denied':
         return `:no_entry: ${who(s.decidedBy)} denied ${of}${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
       case 'cancelled':
-        return `:heavy_multiplication_x: ${of} cancelled${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
+        return `:heavy_multiplication_x: ${who(event.actor)} cancelled ${of}${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
       case 'creating':
         return `:construction: creating ${of} (attempt ${s.createAttempts})`;
       case 'ready':
@@ -29,11 +29,11 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'failed':
         return `:red_circle: ${of} failed: ${short(s.failureReason)}`;
       case 'extended':
-        return `:hourglass: ${of} extended${s.expiresAt === null ? '' : ` until ${slackDate(s.expiresAt)}`}`;
+        return `:hourglass: ${who(event.actor)} extended ${of}${s.expiresAt === null ? '' : ` until ${slackDate(s.expiresAt)}`}`;
       case 'expiring':
         return `:alarm_clock: warned ${who(s.owner)} that ${name} expires${s.expiresAt === null ? '' : ` ${slackDate(s.expiresAt)}`}`;
       case 'destroying':
-        return `:wastebasket: destroying ${of}${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
+        return `:wastebasket: ${who(event.actor)} is destroying ${of}${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
       case 'destroyFailed':
         return `:warning: deleting ${of} failed (attempt ${event.attempt}): ${short(event.error)}`;
       case 'destroyed':
