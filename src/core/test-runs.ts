@@ -24,8 +24,11 @@ export class TestRuns {
     return this.deps.tester.suites();
   }
 
-  /** Starts a run and resolves with its result. Refuses unknown suites, strangers and a second concurrent run. */
-  async run(actor: Actor, idOrApprovalId: string, suite = 'smoke'): Promise<TestResultSummary> {
+  /**
+   * Starts a run: refuses unknown suites, strangers and a second concurrent run at once (it throws), and
+   * otherwise returns the running result, which is stored, audited and announced when it settles.
+   */
+  start(actor: Actor, idOrApprovalId: string, suite = 'smoke'): { result: Promise<TestResultSummary> } {
     const { service, store, tester, events } = this.deps;
     const sandbox = service.get(idOrApprovalId);
     if (!sandbox) throw new NotFound(`Sandbox ${idOrApprovalId}`);
@@ -41,21 +44,26 @@ export class TestRuns {
     }
     const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite} for ${actor.id}`);
     // The whole run, storing included, is tracked, so idle() can wait until its result is safely stored.
-    const run = (async () => {
-      const result = await tester.run({ sandbox, kubeconfig, suite });
-      store.transaction(() => {
-        store.saveTestResult(sandbox.id, result);
-        service.audit(actor, 'tested', sandbox, { suite, passed: result.passed });
-      });
-      events.emit({ type: 'testFinished', sandbox: service.get(sandbox.id) ?? sandbox, result });
-      return result;
+    const result = (async () => {
+      try {
+        const summary = await tester.run({ sandbox, kubeconfig, suite });
+        store.transaction(() => {
+          store.saveTestResult(sandbox.id, summary);
+          service.audit(actor, 'tested', sandbox, { suite, passed: summary.passed });
+        });
+        events.emit({ type: 'testFinished', sandbox: service.get(sandbox.id) ?? sandbox, result: summary });
+        return summary;
+      } finally {
+        this.running.delete(sandbox.id);
+      }
     })();
-    this.running.set(sandbox.id, run);
-    try {
-      return await run;
-    } finally {
-      this.running.delete(sandbox.id);
-    }
+    this.running.set(sandbox.id, result);
+    return { result };
+  }
+
+  /** Runs a suite and resolves with its result (see `start` for what is refused). */
+  async run(actor: Actor, idOrApprovalId: string, suite = 'smoke'): Promise<TestResultSummary> {
+    return this.start(actor, idOrApprovalId, suite).result;
   }
 
   /** Resolves when no run is in progress, its result stored (shutdown waits for this before closing the database). */

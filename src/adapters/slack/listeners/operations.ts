@@ -65,27 +65,15 @@ export function cancelRequest(deps: SlackDeps, actor: Actor, sandboxId: string):
  * Starts a test run and answers as soon as it is running (or refused). The result arrives later as a
  * `testFinished` event, which the notifier posts in the request's thread.
  */
-export async function startTests(
+export function startTests(
   deps: SlackDeps,
   actor: Actor,
   sandbox: Sandbox,
   suite: string | undefined,
-): Promise<RenderedMessage> {
-  const outcome = deps.tests.run(actor, sandbox.id, suite).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  // The core refuses (unknown suite, stranger, a run in progress) before its first await: a refusal has
-  // settled `outcome` by the next macrotask, a run that started has not.
-  const early = await Promise.race([
-    outcome,
-    new Promise<'running'>((resolve) => setImmediate(() => resolve('running'))),
-  ]);
-  if (early !== 'running' && early !== undefined) throw early;
-  void outcome.then((error) => {
-    if (error !== undefined) {
-      deps.logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'test run failed to complete');
-    }
+): RenderedMessage {
+  const { result } = deps.tests.start(actor, sandbox.id, suite); // a refusal throws here
+  result.catch((error: unknown) => {
+    deps.logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'test run failed to complete');
   });
   const where = sandbox.approvalMessage ? 'in the request’s thread' : 'by DM';
   return notice(

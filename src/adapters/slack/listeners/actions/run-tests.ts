@@ -14,7 +14,7 @@ export function runTests(deps: SlackDeps) {
       const id = sandboxIdOf(action);
       const sandbox = deps.service.get(id);
       if (!sandbox) throw new NotFound(`Sandbox ${id}`);
-      await replyToAction(deps, body, respond, await startTests(deps, actor, sandbox, undefined));
+      await replyToAction(deps, body, respond, startTests(deps, actor, sandbox, undefined));
     } catch (error) {
       const text = describeError(error, deps, { action: 'test', user: actor.id });
       await replyToAction(deps, body, respond, notice(`:information_source: ${text}`));
