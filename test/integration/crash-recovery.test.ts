@@ -114,6 +114,18 @@ describe('crash recovery', () => {
     await exited(second);
   });
 
+  it('when the bot gets SIGTERM during a create, then it lets the create finish, records it and exits 0', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sandbox-crash-'));
+    const id = await queuedSandbox(dataDir, 'graceful');
+    fake.setKnobs({ FAKE_K3D_DELAY_MS: 1500 });
+    const bot = startBot(dataDir);
+    await waitFor(createRunning, 'a create in progress', 20_000);
+    bot.kill('SIGTERM');
+    assert.equal(await exited(bot), 0);
+    assert.equal(statusOf(dataDir, id), 'ACTIVE');
+    assert.equal(fake.calls().filter((c) => c.command === 'cluster create').length, 1);
+  });
+
   it('when a prefixed cluster has no sandbox, then the start-up reconcile deletes it and leaves others alone', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sandbox-crash-'));
     fake.addCluster('sbx-orphan');
