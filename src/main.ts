@@ -50,10 +50,10 @@ async function serve(): Promise<void> {
  * or jobs: the `serve` process on that DATA_DIR is the one worker (the reconciler would take another
  * process's in-flight creates for crash leftovers), and it picks up what this door changes.
  */
-async function serveMcp(name: string): Promise<void> {
+async function serveMcp({ name, admin }: { name: string; admin: boolean }): Promise<void> {
   const config = loadConfig(withDotEnv(process.env));
   const app = buildApp(config, { logger: createLogger(config.logLevel, 2) });
-  const server = app.mcpServerFor({ id: `mcp:${name}`, isApprover: false, isAdmin: true });
+  const server = app.mcpServerFor({ id: `mcp:${name}`, isApprover: false, isAdmin: admin });
   await server.connect(new StdioServerTransport());
   app.logger.info({ identity: `mcp:${name}`, dataDir: config.dataDir }, 'MCP server on stdio');
 
@@ -75,12 +75,20 @@ async function serveMcp(name: string): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** The name in `mcp --as NAME` (default local), or what is wrong with the arguments. */
-function mcpIdentity(args: string[]): string | Error {
+/**
+ * The identity of `mcp [--as NAME] [--admin]` (default `local`, a requester), or what is wrong with the
+ * arguments. An agent manages only what it asked for unless it is made an admin on purpose.
+ */
+function mcpIdentity(args: string[]): { name: string; admin: boolean } | Error {
   try {
-    const name = parseArgs({ args, options: { as: { type: 'string' } }, strict: true }).values.as ?? 'local';
+    const { values } = parseArgs({
+      args,
+      options: { as: { type: 'string' }, admin: { type: 'boolean' } },
+      strict: true,
+    });
+    const name = values.as ?? 'local';
     return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)
-      ? name
+      ? { name, admin: values.admin ?? false }
       : new Error(`--as "${name}" must be a name like claude-desktop (letters, digits, . _ -)`);
   } catch (error) {
     return error as Error;
@@ -93,12 +101,12 @@ async function main(argv: string[]): Promise<number | undefined> {
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (command === 'serve' && !wantsHelp) return serve().then(() => undefined);
   if (command === 'mcp' && !wantsHelp) {
-    const name = mcpIdentity(rest);
-    if (name instanceof Error) {
-      process.stderr.write(`mcp: ${name.message}\nUsage: k3d-sandbox-bot mcp [--as NAME]\n`);
+    const identity = mcpIdentity(rest);
+    if (identity instanceof Error) {
+      process.stderr.write(`mcp: ${identity.message}\nUsage: k3d-sandbox-bot mcp [--as NAME] [--admin]\n`);
       return 2;
     }
-    return serveMcp(name).then(() => undefined);
+    return serveMcp(identity).then(() => undefined);
   }
   return runCli(argv, {
     io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },

@@ -49,9 +49,9 @@ const SERVER_COMMANDS = [
   },
   {
     name: 'mcp',
-    args: '[--as NAME]',
+    args: '[--as NAME] [--admin]',
     summary:
-      'serve MCP over stdio for a local agent, on the same DATA_DIR as a running `serve` (which approves and provisions); logs go to stderr',
+      'serve MCP over stdio for a local agent (acting as mcp:NAME; --admin lets it manage every sandbox), on the same DATA_DIR as a running `serve` (which approves and provisions); logs go to stderr',
   },
 ];
 

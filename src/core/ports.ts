@@ -88,6 +88,12 @@ export interface SandboxStore {
   startExpiry(at: number, limit: number): Sandbox[];
   /** Cancels every PENDING_APPROVAL request filed at or before `before`, decided by "system" with `note`. */
   cancelPendingBefore(before: number, note: string, limit: number): Sandbox[];
+  /**
+   * Claims the posting of a pending request's approval message: true for exactly one caller until the
+   * message is stored, the claim is released, or the claim is older than `staleBefore` (a crashed poster).
+   */
+  claimApprovalPost(id: string, now: number, staleBefore: number): boolean;
+  releaseApprovalPost(id: string): void;
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
   saveTestResult(sandboxId: string, result: TestResultSummary): void;

@@ -48,6 +48,7 @@ export class Reconciler {
       destroysResumed: [],
     };
     let clusters: ClusterInfo[];
+    const listedAt = this.deps.clock.now();
     try {
       clusters = await runtime.list();
     } catch (error) {
@@ -69,7 +70,8 @@ export class Reconciler {
       }
     }
     for (const sandbox of service.inStatus('ACTIVE', 100_000)) {
-      if (!existing.has(sandbox.clusterName)) {
+      // A sandbox that became ready after the list was taken is simply not in it yet.
+      if (!existing.has(sandbox.clusterName) && (sandbox.readyAt ?? 0) <= listedAt) {
         service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
         report.failed.push(sandbox.id);
       }

@@ -469,6 +469,20 @@ export class SandboxService {
     return changed;
   }
 
+  /**
+   * Claims the posting of a request's approval message, so that of all processes (and the retry poll) exactly
+   * one posts it. A claim not followed by `setApprovalMessage` within a minute may be taken again.
+   */
+  claimApprovalPost(id: string): boolean {
+    const now = this.clock.now();
+    return this.store.claimApprovalPost(id, now, now - 60_000);
+  }
+
+  /** Gives the claim back after a failed post, so the next poll tries again. */
+  releaseApprovalPost(id: string): void {
+    this.store.releaseApprovalPost(id);
+  }
+
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */
   setApprovalMessage(id: string, message: { channel: string; ts: string }): void {
     this.store.transaction(() => {

@@ -90,11 +90,11 @@ export function parseDuration(text: string): number | undefined {
   return total > 0 ? total : undefined;
 }
 
-/** Renders milliseconds the way people type them: `4h`, `1h30m`, `2d3h`, `45s`. */
+/** Renders milliseconds the way people type them: `4h`, `1h30m`, `24h`, `3d`, `45s` (days only from 48h). */
 export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))}s`;
   let rest = Math.round(ms / 60_000);
-  const days = Math.floor(rest / 1440);
+  const days = rest >= 48 * 60 ? Math.floor(rest / 1440) : 0;
   rest -= days * 1440;
   const hours = Math.floor(rest / 60);
   const minutes = rest - hours * 60;
@@ -148,6 +148,28 @@ export function sandboxNameSchema(prefix: string) {
     );
 }
 
+/**
+ * A node count: a whole number, or a string of digits (slash-command text, form fields). Anything else —
+ * `true`, `[2]`, `"2.5"`, `"two"` — is refused rather than coerced.
+ */
+function nodeCount(min: number, max: number, fallback: number) {
+  const rule = `must be a whole number from ${min} to ${max}`;
+  return z
+    .preprocess(
+      (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+      z.number({ error: rule }),
+    )
+    .pipe(
+      z
+        .number()
+        .int(rule)
+        .min(min, min === 0 ? 'must not be negative' : `must be at least ${min}`)
+        .max(max, `must be at most ${max}`),
+    )
+    .optional()
+    .transform((v) => v ?? fallback);
+}
+
 /** The spec of a sandbox request, validated against the configured limits. TTL arrives as a duration string or minutes. */
 export function sandboxSpecSchema(limits: SandboxLimits) {
   const ttl = z
@@ -173,18 +195,8 @@ export function sandboxSpecSchema(limits: SandboxLimits) {
   return z.strictObject(
     {
       name: sandboxNameSchema(limits.clusterPrefix),
-      servers: z.coerce
-        .number({ error: `must be a whole number from 1 to ${limits.maxServers}` })
-        .int(`must be a whole number from 1 to ${limits.maxServers}`)
-        .min(1, `must be at least 1`)
-        .max(limits.maxServers, `must be at most ${limits.maxServers}`)
-        .default(1),
-      agents: z.coerce
-        .number({ error: `must be a whole number from 0 to ${limits.maxAgents}` })
-        .int(`must be a whole number from 0 to ${limits.maxAgents}`)
-        .min(0, 'must not be negative')
-        .max(limits.maxAgents, `must be at most ${limits.maxAgents}`)
-        .default(0),
+      servers: nodeCount(1, limits.maxServers, 1),
+      agents: nodeCount(0, limits.maxAgents, 0),
       ttl,
       reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
     },

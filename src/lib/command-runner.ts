@@ -46,15 +46,21 @@ export function outputTail(text: string, maxLines = 15, maxChars = 1500): string
 /** A command that failed, timed out or could not start; carries argv, the exit code and its output tails. */
 export class CommandError extends Error {
   override name = 'CommandError';
+  /** Full output; not enumerable, so a logger serialising the error never prints it (it may be a secret). */
+  declare readonly stdout: string;
+  declare readonly stderr: string;
+
   constructor(
     message: string,
     readonly argv: readonly string[],
     readonly exitCode: number | undefined,
     readonly timedOut: boolean,
-    readonly stdout: string,
-    readonly stderr: string,
+    stdout: string,
+    stderr: string,
   ) {
     super(message);
+    Object.defineProperty(this, 'stdout', { value: stdout, enumerable: false });
+    Object.defineProperty(this, 'stderr', { value: stderr, enumerable: false });
   }
 
   get stderrTail(): string {

@@ -19,6 +19,33 @@ describe('configuration', () => {
     assert.equal(config.slack.apiUrl, 'https://slack.com/api/');
     assert.equal(config.slack.botToken, undefined);
     assert.equal(config.sandbox.allowSelfApproval, false);
+    // The rest of README.md's configuration table, row by row.
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.k3dBin, 'k3d');
+    assert.equal(config.kubectlBin, 'kubectl');
+    assert.equal(config.encryptionKey, undefined, 'generated into DATA_DIR at start, not configured');
+    assert.equal(config.sandbox.apiHost, '127.0.0.1');
+    assert.deepEqual(config.sandbox.apiPortRange, { from: 6550, to: 6999 });
+    assert.equal(config.sandbox.maxServers, 3);
+    assert.equal(config.sandbox.maxAgents, 3);
+    assert.equal(config.sandbox.maxTtlMs, 24 * 3_600_000);
+    assert.equal(config.sandbox.maxPerUser, 3);
+    assert.equal(config.sandbox.maxTotal, 20);
+    assert.equal(config.jobs.sweepSchedule, '* * * * *');
+    assert.equal(config.jobs.warnBeforeMs, 15 * 60_000);
+    assert.equal(config.sandbox.extendByMs, 3_600_000);
+    assert.equal(config.jobs.approvalTimeoutMs, 24 * 3_600_000);
+    assert.equal(config.smoke.autoRun, true);
+    assert.equal(config.smoke.image, 'nginx:alpine');
+    assert.equal(config.smoke.suitesDir, undefined);
+    assert.equal(config.slack.signingSecret, undefined);
+    assert.equal(config.slack.appToken, undefined);
+    assert.equal(config.slack.approversChannel, undefined);
+    assert.equal(config.slack.auditChannel, undefined);
+    assert.deepEqual(config.slack.approvers, []);
+    assert.equal(config.slack.approverGroup, undefined);
+    assert.deepEqual(config.slack.admins, []);
+    assert.deepEqual(config.api.tokens, []);
   });
 
   it('when several variables are wrong, then every problem is listed with its variable and what is accepted', () => {

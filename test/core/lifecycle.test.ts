@@ -81,7 +81,7 @@ describe('lifecycle sweeps', () => {
     clock.advance(2 * 60 * MINUTE);
     assert.equal(sweeps.expireStaleRequests(), 1);
     assert.equal(store.get(s.id)?.status, 'CANCELLED');
-    assert.match(store.get(s.id)?.decisionNote ?? '', /nobody approved it within 1d/);
+    assert.match(store.get(s.id)?.decisionNote ?? '', /nobody approved it within 24h/);
   });
 });
 
@@ -115,6 +115,25 @@ describe('reconciler', () => {
     assert.deepEqual(report.adopted, [s.id]);
     assert.equal(store.get(s.id)?.status, 'ACTIVE');
     assert.ok(runtime.clusters.has('sbx-demo'));
+  });
+
+  it('when a sandbox becomes ready while the cluster list is being read, then it is not taken for vanished', async () => {
+    const { reconciler, runtime, store, service, clock } = setup();
+    const s = service.request(alice, { name: 'late' }, { via: 'slack' });
+    const snapshotBeforeCreate = await runtime.list();
+    const list = runtime.list.bind(runtime);
+    runtime.list = async () => {
+      // k3d answers with a picture taken before the create; the create finishes while we wait.
+      clock.advance(1000);
+      service.approve(bob, s.id);
+      await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+      runtime.list = list;
+      return snapshotBeforeCreate;
+    };
+    const report = await reconciler.run();
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual(report.orphansDeleted, []);
+    assert.equal(store.get(s.id)?.status, 'ACTIVE');
   });
 
   it('when the cluster list cannot be read, then nothing is changed', async () => {

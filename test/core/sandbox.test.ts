@@ -42,7 +42,7 @@ describe('sandbox spec', () => {
     const text = problems({ name: 'ok', servers: 9, agents: -1, ttl: '48h' });
     assert.match(text, /servers: must be at most 3/);
     assert.match(text, /agents: must not be negative/);
-    assert.match(text, /ttl: must be at most 1d/);
+    assert.match(text, /ttl: must be at most 24h/);
   });
 
   it('when servers is not a number, then the accepted range is named', () => {
@@ -77,7 +77,8 @@ describe('durations', () => {
 
   it('when a duration is shown, then it reads the way it is typed', () => {
     assert.equal(formatDuration(90 * 60_000), '1h30m');
-    assert.equal(formatDuration(26 * 3_600_000), '1d2h');
+    assert.equal(formatDuration(26 * 3_600_000), '26h');
+    assert.equal(formatDuration(74 * 3_600_000), '3d2h');
     assert.equal(formatDuration(45_000), '45s');
   });
 });

@@ -141,9 +141,64 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
+  it('when a sandbox becomes ACTIVE and later expires, then /readyz is ready and /metrics counts the provisioning, the wait, the k3d create and the expiry', async () => {
+    const app = await newApp();
+    const { port } = await app.start();
+    const base = `http://127.0.0.1:${port}`;
+    const metrics = async () => {
+      const res = await fetch(`${base}/metrics`);
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    try {
+      const s = app.service.request(alice, { name: 'counted', ttl: 30 * 60_000 }, { via: 'slack' });
+      app.service.approve(bob, s.id);
+      const active = await waitFor(
+        () => (app.store.get(s.id)?.status === 'ACTIVE' ? app.store.get(s.id) : undefined),
+        'ACTIVE',
+        10_000,
+      );
+
+      const ready = await fetch(`${base}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: 'ready' });
+
+      const text = await metrics();
+      for (const sample of [
+        'sandboxes{state="ACTIVE"} 1',
+        'sandbox_provision_duration_seconds_count 1',
+        'sandbox_approval_wait_seconds_count 1',
+        'sandbox_command_duration_seconds_count{bin="k3d",command="cluster create",outcome="ok"} 1',
+        'sandbox_expirations_total 0',
+      ]) {
+        assert.ok(text.split('\n').includes(sample), `/metrics has the sample ${sample}:\n${text}`);
+      }
+
+      // Past its time-to-live, the expiry sweep destroys it and the counter says why it went.
+      const expired = app.service.sweepExpired((active.expiresAt ?? Date.now()) + 1000, 10);
+      assert.deepEqual(
+        expired.map((e) => e.id),
+        [s.id],
+      );
+      await waitFor(() => app.store.get(s.id)?.status === 'DESTROYED', 'DESTROYED', 10_000);
+      assert.equal(fake.cluster('sbx-counted'), undefined);
+      const after = await waitFor(async () => {
+        const t = await metrics();
+        return t.split('\n').includes('sandbox_expirations_total 1') ? t : undefined;
+      }, 'sandbox_expirations_total 1');
+      assert.ok(after.split('\n').includes('sandboxes{state="ACTIVE"} 0'), after);
+      assert.ok(after.split('\n').includes('sandboxes{state="DESTROYED"} 1'), after);
+    } finally {
+      await app.stop(1000);
+    }
+  });
+
   it('when names are invalid, then each is refused naming the rule and k3d is never asked to create', async () => {
     const app = await newApp();
-    const before = fake.calls().filter((c) => c.command === 'cluster create').length;
+    // Started, so the provisioner is running and would create anything that slipped through.
+    await app.start();
+    const createdClusters = () =>
+      fake.calls().flatMap((c) => (c.command === 'cluster create' ? [c.argv[2]] : []));
     try {
       for (const name of ['My_Cluster', 'a;rm -rf /', '-x', '', 'x'.repeat(40)]) {
         assert.throws(
@@ -152,9 +207,15 @@ describe('provisioning through the fake k3d', () => {
         );
       }
       assert.equal(app.store.list({}).length, 0);
-      assert.equal(fake.calls().filter((c) => c.command === 'cluster create').length, before);
+
+      // A valid request filed afterwards is created: the provisioner has looked at the queue, and that one
+      // is the only cluster k3d was asked for.
+      const valid = app.service.request(alice, { name: 'valid-after' }, { via: 'slack' });
+      app.service.approve(bob, valid.id);
+      await waitFor(() => app.store.get(valid.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+      assert.deepEqual(createdClusters(), ['sbx-valid-after']);
     } finally {
-      await app.stop(0);
+      await app.stop(1000);
     }
   });
 });

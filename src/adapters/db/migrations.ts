@@ -89,4 +89,8 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 4: who is posting a request's approval message, so two processes never both post it
+  `
+  ALTER TABLE sandboxes ADD COLUMN approval_claimed_at INTEGER;
+  `,
 ];

@@ -143,6 +143,11 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const getKubeconfig = db.prepare<[string], { kubeconfig_enc: string | null }>(
     'SELECT kubeconfig_enc FROM sandboxes WHERE id = ?',
   );
+  const claimPost = db.prepare(
+    `UPDATE sandboxes SET approval_claimed_at = ? WHERE id = ? AND status = 'PENDING_APPROVAL'
+     AND approval_channel IS NULL AND (approval_claimed_at IS NULL OR approval_claimed_at < ?)`,
+  );
+  const releasePost = db.prepare('UPDATE sandboxes SET approval_claimed_at = NULL WHERE id = ?');
   const setKubeconfig = db.prepare('UPDATE sandboxes SET kubeconfig_enc = ?, updated_at = ? WHERE id = ?');
   const upsertResult =
     db.prepare(`INSERT INTO test_results (sandbox_id, suite, passed, started_at, finished_at, steps)
@@ -253,6 +258,11 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     startExpiry: (at, limit) => startExpiry.all(now(), at, limit).map(toSandbox),
     cancelPendingBefore: (before, note, limit) =>
       cancelStale.all(now(), note, now(), before, limit).map(toSandbox),
+
+    claimApprovalPost: (id, at, staleBefore) => claimPost.run(at, id, staleBefore).changes === 1,
+    releaseApprovalPost(id) {
+      releasePost.run(id);
+    },
 
     setKubeconfig(id, encrypted) {
       setKubeconfig.run(encrypted, now(), id);

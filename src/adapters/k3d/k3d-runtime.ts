@@ -44,9 +44,13 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     }
   }
 
-  function toClusterError(error: unknown, what: string): ClusterError {
+  /**
+   * `detail` (shown in the approval thread) comes from stderr, or from stdout's progress lines when k3d wrote
+   * no error. Never from the stdout of `kubeconfig get`: that is the secret itself.
+   */
+  function toClusterError(error: unknown, what: string, stdoutIsSecret = false): ClusterError {
     if (!(error instanceof CommandError)) return new ClusterError(`${what}: ${String(error)}`, '');
-    const detail = outputTail(error.stderr || error.stdout);
+    const detail = outputTail(error.stderr || (stdoutIsSecret ? '' : error.stdout));
     if (error.timedOut) return new ClusterError(`${what}: ${error.message}`, detail, 'timeout');
     if (error.exitCode === undefined)
       return new ClusterError(`${what}: ${error.message}`, detail, 'unavailable');
@@ -111,7 +115,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
         try {
           ({ stdout } = await k3d(['kubeconfig', 'get', clusterName]));
         } catch (error) {
-          throw toClusterError(error, `reading the kubeconfig of ${clusterName} failed`);
+          throw toClusterError(error, `reading the kubeconfig of ${clusterName} failed`, true);
         }
         const kubeconfig = parseKubeconfig(stdout);
         // Never include stdout in this error: it may be most of a kubeconfig.

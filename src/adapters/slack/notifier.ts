@@ -158,19 +158,13 @@ export class SlackNotifier {
     await Promise.all(
       pending
         .filter((s) => s.approvalMessage === null)
-        .map((s) =>
-          // Under the sandbox's lock, so a `requested` event being handled right now posts it only once.
-          this.perSandbox.run(s.id, async () => {
-            const current = this.deps.service.get(s.id);
-            if (current?.status === 'PENDING_APPROVAL' && current.approvalMessage === null) {
-              await this.postApprovalRequest(current);
-            }
-          }),
-        ),
+        .map((s) => this.perSandbox.run(s.id, () => this.postApprovalRequest(s))),
     );
   }
 
+  /** Posts the approval message unless another process (or an earlier attempt) has claimed or posted it. */
   private async postApprovalRequest(sandbox: Sandbox): Promise<void> {
+    if (!this.deps.service.claimApprovalPost(sandbox.id)) return;
     const channel = this.deps.approversChannel;
     const message = renderApprovalRequest(sandbox);
     const posted = await this.deps.call(
@@ -178,12 +172,14 @@ export class SlackNotifier {
       () => this.deps.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
       { sandbox: sandbox.id, purpose: 'approval request' },
     );
-    if (posted?.ts && posted.channel) {
-      try {
+    try {
+      if (posted?.ts && posted.channel) {
         this.deps.service.setApprovalMessage(sandbox.id, { channel: posted.channel, ts: posted.ts });
-      } catch (error) {
-        this.deps.logger.error({ err: error, sandbox: sandbox.id }, 'could not store the approval message');
+      } else {
+        this.deps.service.releaseApprovalPost(sandbox.id);
       }
+    } catch (error) {
+      this.deps.logger.error({ err: error, sandbox: sandbox.id }, 'could not store the approval message');
     }
   }
 

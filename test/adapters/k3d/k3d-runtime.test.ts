@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createK3dRuntime } from '../../../src/adapters/k3d/k3d-runtime.js';
 import { ClusterError } from '../../../src/core/ports.js';
-import { createCommandRunner } from '../../../src/lib/command-runner.js';
+import { CommandError, createCommandRunner } from '../../../src/lib/command-runner.js';
 import { createFakeK3d } from '../../fakes/k3d/fake-k3d.js';
 
 const fake = createFakeK3d();
@@ -155,6 +155,35 @@ describe('k3d runtime against the fake k3d', () => {
       fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: null });
     }
     assert.ok(fake.clusters().includes('sbx-flags'));
+  });
+
+  it('when kubeconfig get fails after printing part of the kubeconfig, then the error carries none of it', async () => {
+    // A runner that fails the way a killed `kubeconfig get` does: stdout already holds the secret.
+    const leaky = createK3dRuntime({
+      run: async (bin, args) => {
+        throw new CommandError(
+          'k3d kubeconfig get did not finish',
+          [bin, ...args],
+          undefined,
+          true,
+          `---
+apiVersion: v1
+users:
+- name: admin@k3d-sbx-x
+  user:
+    client-key-data: TOPSECRETKEY`,
+          '',
+        );
+      },
+      bin: 'k3d',
+      prefix: 'sbx-',
+      apiHost: '127.0.0.1',
+      createTimeoutMs: 1000,
+    });
+    await assert.rejects(leaky.kubeconfig('sbx-x'), (error: ClusterError) => {
+      assert.doesNotMatch(`${error.message}\n${error.detail}`, /TOPSECRETKEY|client-key-data/);
+      return true;
+    });
   });
 
   it('when a name without the prefix is given, then k3d is never called', async () => {

@@ -50,7 +50,7 @@ describe('MCP over stdio', () => {
     });
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', MAIN, 'mcp', '--as', 'test-agent'],
+      args: ['--import', 'tsx', MAIN, 'mcp', '--as', 'test-agent', '--admin'],
       env: { ...(process.env as Record<string, string>), ...shared, LOG_LEVEL: 'info' },
       stderr: 'pipe',
     });

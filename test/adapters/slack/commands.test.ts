@@ -53,7 +53,7 @@ describe('/sandbox commands', () => {
       /Usage: `\/sandbox create/,
     ],
     [ALICE, 'create demo --ttl soon', /ttl: \\"soon\\" is not a duration/, /Usage: `\/sandbox create/],
-    [ALICE, 'create demo ttl=48h', /ttl: must be at most 1d/, /Usage: `\/sandbox create/],
+    [ALICE, 'create demo ttl=48h', /ttl: must be at most 24h/, /Usage: `\/sandbox create/],
     [ALICE, 'create demo --colour blue', /Unknown option `--colour`/, /Usage: `\/sandbox create/],
     [ALICE, 'create demo colour=blue', /Unknown option `colour=`/, /Usage: `\/sandbox create/],
     [ALICE, 'create demo --ttl', /`--ttl` needs a value, e.g. `--ttl 4h`/, /Usage: `\/sandbox create/],
@@ -93,7 +93,7 @@ describe('/sandbox commands', () => {
     ],
     [ALICE, 'extend live soon', /The extension \\"soon\\" is not a duration/, /Usage: `\/sandbox extend/],
     [ALICE, 'extend live 1h more', /Unexpected `more`/, /Usage: `\/sandbox extend/],
-    [ALICE, 'extend live 2d', /An extension must be between 1m and 1d/, /Usage: `\/sandbox extend/],
+    [ALICE, 'extend live 2d', /An extension must be between 1m and 24h/, /Usage: `\/sandbox extend/],
     [
       ALICE,
       'extend waiting 1h',

@@ -1,0 +1,194 @@
+// What people see in Slack when a sandbox changes outside a Slack click: the lifecycle sweeps (approval
+// timeout, TTL expiry), the REST API (requests and approvals) and the automatic smoke test.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitUntil } from '../../fakes/slack/fake-slack.js';
+import { callApi } from '../../helpers/http-client.js';
+import { ALICE, APPROVALS, AUDIT, type SlackHarness, startSlackHarness, textOf } from './slack-harness.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** Lines of a thread (the parent excluded), for assertion messages. */
+function threadLines(h: SlackHarness, ts: string): string[] {
+  return h.fake
+    .thread(APPROVALS, ts)
+    .filter((m) => m.ts !== ts)
+    .map((m) => textOf(m));
+}
+
+async function threadLine(h: SlackHarness, ts: string, pattern: RegExp): Promise<string> {
+  return waitUntil(
+    () => threadLines(h, ts).find((line) => pattern.test(line)),
+    5000,
+    () => `a thread line matching ${pattern}; got: ${JSON.stringify(threadLines(h, ts))}`,
+  );
+}
+
+async function auditLine(h: SlackHarness, pattern: RegExp): Promise<string> {
+  const lines = () => h.fake.messages(AUDIT).map((m) => m.text);
+  return waitUntil(
+    () => lines().find((line) => pattern.test(line)),
+    5000,
+    () => `an audit line matching ${pattern}; got: ${JSON.stringify(lines())}`,
+  );
+}
+
+describe('when nobody decides a request within SANDBOX_APPROVAL_TIMEOUT', () => {
+  // The bot's clock, moved by hand past the timeout; the real Date.now() stays for Slack's signatures.
+  let offsetMs = 0;
+  let h: SlackHarness;
+  before(async () => {
+    h = await startSlackHarness({
+      // The cron tick stays out of the way, so the sweep below is the one that cancels.
+      env: { SANDBOX_APPROVAL_TIMEOUT: '24h', SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' },
+      overrides: { clock: { now: () => Date.now() + offsetMs } },
+    });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when the approval-timeout sweep runs a day later, then the approval message loses its buttons and says why, and the requester is told by DM', async () => {
+    const { fake, app } = h;
+    await h.request(ALICE, 'create forgotten');
+    const approval = await h.approvalMessage('forgotten');
+    assert.match(textOf(approval), /approve_request/);
+
+    assert.equal(app.sweeps.expireStaleRequests(), 0, 'not yet: it was filed just now');
+    offsetMs = 24 * HOUR + MINUTE;
+    assert.equal(app.sweeps.expireStaleRequests(), 1);
+    assert.equal(h.sandboxNamed('forgotten').status, 'CANCELLED');
+
+    const update = await fake.waitForCall('chat.update', (c) => c.args.ts === approval.ts, 5000);
+    assert.equal(update.response?.ok, true);
+    const rewritten = textOf(fake.message(APPROVALS, approval.ts));
+    // SANDBOX_APPROVAL_TIMEOUT=24h reads back as 1d (formatDuration's form).
+    assert.match(rewritten, /\*Cancelled\*.*: nobody approved it within 24h/);
+    assert.doesNotMatch(rewritten, /approve_request|deny_request/);
+    assert.match(rewritten, /forgotten/, 'the request is still described');
+
+    await h.dmTo(
+      ALICE,
+      /\*forgotten\* was cancelled \(nobody approved it within 24h\)\. Nothing was created\./,
+    );
+    await auditLine(h, /the bot cancelled \*forgotten\* of <@U0ALICE>: nobody approved it within 24h/);
+    assert.deepEqual(h.k3d.clusters(), []);
+  });
+});
+
+describe('lifecycle outside Slack clicks', () => {
+  let h: SlackHarness;
+  before(async () => {
+    h = await startSlackHarness();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when an ACTIVE sandbox outlives its TTL and the expiry sweep runs, then its cluster is gone and the owner, the thread and the audit channel are told it expired', async () => {
+    const { fake, app } = h;
+    const sandbox = await h.activeSandbox('short-lived', '--ttl 10m');
+    assert.deepEqual(h.k3d.clusters(), ['sbx-short-lived']);
+    const approval = await h.approvalMessage('short-lived');
+
+    const expired = app.service.sweepExpired((sandbox.expiresAt ?? 0) + 1000, 10);
+    assert.deepEqual(
+      expired.map((s) => s.name),
+      ['short-lived'],
+    );
+    const destroyed = await h.waitForStatus('short-lived', 'DESTROYED');
+    assert.equal(destroyed.destroyReason, 'expired');
+    assert.deepEqual(h.k3d.clusters(), []);
+
+    await h.dmTo(
+      ALICE,
+      /Your sandbox \*short-lived\* was destroyed \(expired\)\. Its kubeconfig no longer works\./,
+    );
+    await threadLine(h, approval.ts, /Destroying \(expired\)\./);
+    await threadLine(h, approval.ts, /Destroyed: expired\./);
+    await auditLine(h, /the bot is destroying \*short-lived\* of <@U0ALICE> \(expired\)/);
+    await auditLine(h, /\*short-lived\* of <@U0ALICE> destroyed \(expired\)/);
+    // The approval message itself still records the approval; the story goes on in its thread.
+    assert.match(textOf(fake.message(APPROVALS, approval.ts)), /\*Approved\* by <@U0BOB>/);
+  });
+
+  it('when a request filed in Slack is approved through POST /approve, then the approval message names the API approver and the sandbox becomes ACTIVE', async () => {
+    const { fake } = h;
+    const requested = await h.request(ALICE, 'create via-rest');
+    const approval = await h.approvalMessage('via-rest');
+
+    const res = await callApi(`http://127.0.0.1:${h.port}`, 'POST', '/approve', {
+      query: { approval_id: requested.approvalId, approver: 'carol' },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const { sandbox_status: _whereItIsNow, ...decision } = res.body as Record<string, unknown>;
+    assert.deepEqual(decision, { status: 'APPROVED', sandbox_id: requested.id, approved_by: 'api:carol' });
+
+    await waitUntil(
+      () => /\*Approved\* by `api:carol`/.test(textOf(fake.message(APPROVALS, approval.ts))),
+      5000,
+      () => `the approval message rewritten: ${textOf(fake.message(APPROVALS, approval.ts))}`,
+    );
+    assert.doesNotMatch(textOf(fake.message(APPROVALS, approval.ts)), /approve_request|deny_request/);
+    await h.dmTo(ALICE, /`api:carol` approved your sandbox \*via-rest\*/);
+    const active = await h.waitForStatus('via-rest', 'ACTIVE', 15_000);
+    assert.equal(active.decidedBy, 'api:carol');
+    assert.ok(h.k3d.clusters().includes('sbx-via-rest'));
+  });
+
+  it('when a request is filed through POST /create_sandbox for alice, then the approvers channel gets an approval message saying who asked, for whom, with Approve and Deny', async () => {
+    const res = await callApi(`http://127.0.0.1:${h.port}`, 'POST', '/create_sandbox', {
+      body: { name: 'from-api', servers: 1, agents: 1, ttl_minutes: 90, owner: ALICE },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const created = res.body as {
+      sandbox_id: string;
+      approval_id: string;
+      requested_by: string;
+      owner: string;
+    };
+    assert.equal(created.requested_by, 'api:local');
+    assert.equal(created.owner, ALICE);
+
+    const approval = await h.approvalMessage('from-api');
+    const body = textOf(approval);
+    assert.match(body, /`api:local` for <@U0ALICE> \(via the REST API\) asks for a sandbox: \*from-api\*/);
+    for (const fact of ['*Servers*\\n1', '*Agents*\\n1', '*TTL*\\n1h30m', created.approval_id]) {
+      assert.ok(body.includes(fact), `the approval message shows ${fact}: ${body}`);
+    }
+    const buttons = JSON.stringify(approval.blocks);
+    assert.match(buttons, /"action_id":"approve_request","text":\{"type":"plain_text","text":"Approve"/);
+    assert.match(buttons, /"action_id":"deny_request","text":\{"type":"plain_text","text":"Deny"/);
+    await h.dmTo(ALICE, /`api:local` .*asked for a sandbox \*from-api\* for you/);
+    await auditLine(h, /`api:local` for <@U0ALICE> \(via the REST API\) requested \*from-api\*/);
+  });
+});
+
+describe('when SANDBOX_AUTO_SMOKE_TEST is on', () => {
+  let h: SlackHarness;
+  before(async () => {
+    h = await startSlackHarness({ env: { SANDBOX_AUTO_SMOKE_TEST: 'true' } });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when a sandbox becomes ACTIVE, then the smoke suite runs by itself and its result appears in the approval thread', async () => {
+    const sandbox = await h.activeSandbox('auto-tested');
+    const approval = await h.approvalMessage('auto-tested');
+    const result = await threadLine(h, approval.ts, /Test suite \*smoke\* on \*auto-tested\*/);
+    assert.match(
+      result,
+      /Test suite \*smoke\* on \*auto-tested\*: :white_check_mark: \*passed\* \(2\/2 steps/,
+    );
+    assert.match(result, /:white_check_mark: nodes ready — 850ms/);
+    assert.match(result, /:white_check_mark: deploy nginx — 4\.2s/);
+    assert.deepEqual(h.smokeTester.runs, [{ sandboxId: sandbox.id, suite: 'smoke' }]);
+    // In the thread, so not repeated by DM.
+    assert.ok(
+      !h.fake.messages(h.fake.dmChannelOf(ALICE)).some((m) => /Test suite/.test(textOf(m))),
+      'the result is not also sent to the owner by DM',
+    );
+  });
+});
