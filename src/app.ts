@@ -271,26 +271,29 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       smokeTester.stop?.();
       clearInterval(leaseTimer);
       clearInterval(pumpTimer);
-      await posting;
-      await stopJobs?.();
+      // 1. Stop taking requests (requests in flight still get their answer).
+      const s = server;
+      server = undefined;
+      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+      s?.closeIdleConnections();
+      // 2. Let what is running finish, all within one grace period; the reconciler resumes the rest at the next start.
+      const deadlineAt = Date.now() + graceMs;
+      const left = () => Math.max(0, deadlineAt - Date.now());
+      const timeUp = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([
+        (async () => {
+          await Promise.allSettled([posting, stopJobs?.(), firstReconcile, provisioner.stop(left())]);
+          // Slack listeners still working after their ack, and the notifications of the work above.
+          await slack?.stop(left());
+          await events.idle();
+          await tests.idle();
+          await commands.idle(left());
+        })(),
+        timeUp,
+      ]);
       stopJobs = undefined;
-      await firstReconcile;
-      if (server) {
-        const s = server;
-        server = undefined;
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeIdleConnections();
-        await provisioner.stop(graceMs);
-        s.closeAllConnections();
-        await closed;
-      } else {
-        await provisioner.stop(graceMs);
-      }
-      // Slack listeners still working after their ack finish before the database closes.
-      await slack?.stop(graceMs);
-      await events.idle();
-      await tests.idle();
-      await commands.idle(graceMs);
+      s?.closeAllConnections();
+      await closed;
       if (leading) lease.release();
       db.close();
     },

@@ -179,8 +179,6 @@ const EnvSchema = z.object({
   API_TOKENS: apiTokens,
 });
 
-export type Env = z.input<typeof EnvSchema>;
-
 /** Raised with every problem at once, one line per variable, so an operator can fix them in one go. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -93,13 +93,6 @@ export interface CliDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Whether `name` is something runCli answers (a client command, or help and version). */
-export function isCliCommand(name: string): boolean {
-  return (
-    CLIENT_COMMANDS.some((c) => c.name === name) || ['help', '--help', '-h', '--version', '-v'].includes(name)
-  );
-}
-
 /** Runs a client subcommand (or help/version) and resolves with the exit code; never exits the process. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const { io } = deps;

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import type { TestResultSummary } from './events.js';
 import {
-  FINAL_STATUSES,
   formatDuration,
   SANDBOX_STATUSES,
   type Sandbox,
   type SandboxLimits,
   type SandboxSpecInput,
-  type SandboxStatus,
   SLACK_USER_ID,
   sandboxSpecSchema,
 } from './sandbox.js';
@@ -123,10 +121,7 @@ export const SandboxStatusView = z.object({
 });
 export type SandboxStatusView = z.infer<typeof SandboxStatusView>;
 
-/** Sandboxes that are not finished: what `list_active_sandboxes` shows. */
-export const LIVE_STATUSES: readonly SandboxStatus[] = SANDBOX_STATUSES.filter(
-  (status) => !FINAL_STATUSES.includes(status),
-);
+export { LIVE_STATUSES } from './sandbox.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -20,8 +20,6 @@ export type SandboxEvent =
   | { type: 'destroyed'; sandbox: Sandbox }
   | { type: 'testFinished'; sandbox: Sandbox; result: TestResultSummary };
 
-export type SandboxEventType = SandboxEvent['type'];
-
 /** The part of a smoke-test result other components need; the full result lives with the smoke adapter. */
 export interface TestResultSummary {
   suite: string;

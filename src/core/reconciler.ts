@@ -1,6 +1,6 @@
 import type { Clock, ClusterInfo, ClusterRuntime, Logger } from './ports.js';
 import type { Provisioner } from './provisioner.js';
-import type { Sandbox } from './sandbox.js';
+import { LIVE_STATUSES, type Sandbox } from './sandbox.js';
 import type { SandboxService } from './sandbox-service.js';
 
 export interface ReconcilerDeps {
@@ -80,7 +80,7 @@ export class Reconciler {
     const claimed = new Set(
       service
         .list({
-          statuses: ['PENDING_APPROVAL', 'QUEUED', 'CREATING', 'ACTIVE', 'DESTROYING'],
+          statuses: LIVE_STATUSES,
           limit: 100_000,
         })
         .map((s) => s.clusterName),

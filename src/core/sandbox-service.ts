@@ -179,7 +179,8 @@ export class SandboxService {
         decidedAt: now,
         decidedBy: actor.id,
       });
-      const position = this.store.queued(Number.MAX_SAFE_INTEGER).findIndex((s) => s.id === updated.id) + 1;
+      // Just approved, it is the newest in the queue: its position is the queue's length.
+      const position = this.store.count({ statuses: ['QUEUED'] });
       this.audit(actor, 'approved', updated, { ...auditDetails, waitedMs: now - updated.requestedAt });
       return { sandbox: updated, queuePosition: position };
     });

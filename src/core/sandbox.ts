@@ -19,18 +19,10 @@ export const QUOTA_STATUSES: readonly SandboxStatus[] = ['PENDING_APPROVAL', 'QU
 /** States after which nothing more happens to a sandbox; its name may be used again. */
 export const FINAL_STATUSES: readonly SandboxStatus[] = ['DESTROYED', 'FAILED', 'DENIED', 'CANCELLED'];
 
-/** The allowed transitions of DESIGN.md; anything else is refused before the database is touched. */
-export const TRANSITIONS: Readonly<Record<SandboxStatus, readonly SandboxStatus[]>> = {
-  PENDING_APPROVAL: ['QUEUED', 'DENIED', 'CANCELLED'],
-  QUEUED: ['CREATING', 'CANCELLED'],
-  CREATING: ['ACTIVE', 'FAILED', 'QUEUED'],
-  ACTIVE: ['DESTROYING', 'FAILED'],
-  DESTROYING: ['DESTROYED'],
-  DESTROYED: [],
-  FAILED: [],
-  DENIED: [],
-  CANCELLED: [],
-};
+/** States in which a sandbox is not finished: a request waiting, or a cluster that exists or is coming or going. */
+export const LIVE_STATUSES: readonly SandboxStatus[] = SANDBOX_STATUSES.filter(
+  (s) => !FINAL_STATUSES.includes(s),
+);
 
 export function isFinal(status: SandboxStatus): boolean {
   return FINAL_STATUSES.includes(status);

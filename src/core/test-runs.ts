@@ -45,6 +45,7 @@ export class TestRuns {
     const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite} for ${actor.id}`);
     // The whole run, storing included, is tracked, so idle() can wait until its result is safely stored.
     const result = (async () => {
+      await Promise.resolve(); // a tester that throws at once must not settle before the run is registered
       try {
         const summary = await tester.run({ sandbox, kubeconfig, suite });
         store.transaction(() => {

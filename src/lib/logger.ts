@@ -25,5 +25,3 @@ export function createLogger(level: string, destination: 1 | 2 = 1) {
     pino.destination({ dest: destination, sync: false }),
   );
 }
-
-export type AppLogger = ReturnType<typeof createLogger>;

@@ -39,8 +39,3 @@ export function registerJobs(schedule: string, jobs: Job[], logger: Logger): () 
     await Promise.allSettled([...running]);
   };
 }
-
-/** True when node-cron accepts the expression (5 fields, or 6 with seconds first). */
-export function isValidSchedule(expression: string): boolean {
-  return cron.validate(expression);
-}

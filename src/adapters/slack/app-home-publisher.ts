@@ -2,16 +2,11 @@ import type { webApi } from '@slack/bolt';
 import type { SandboxEvent } from '../../core/events.js';
 import { assertMayDecide } from '../../core/policy.js';
 import type { Clock, Logger } from '../../core/ports.js';
-import { FINAL_STATUSES, SANDBOX_STATUSES, type SandboxStatus } from '../../core/sandbox.js';
+import { LIVE_STATUSES } from '../../core/sandbox.js';
 import type { SandboxService } from '../../core/sandbox-service.js';
 import type { ActorResolver } from './actor-resolver.js';
 import { renderAppHome } from './blocks/app-home.js';
 import type { SlackCall } from './slack-call.js';
-
-/** Every state that is not final: what "my sandboxes" and lists show. */
-export const LIVE_STATUSES: readonly SandboxStatus[] = SANDBOX_STATUSES.filter(
-  (s) => !FINAL_STATUSES.includes(s),
-);
 
 export interface AppHomeDeps {
   client: webApi.WebClient;

@@ -1,8 +1,13 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { InvalidInput } from '../../../../core/errors.js';
 import { type Actor, assertMayManage } from '../../../../core/policy.js';
-import { Duration, describeIssues, formatDuration, isFinal } from '../../../../core/sandbox.js';
-import { LIVE_STATUSES } from '../../app-home-publisher.js';
+import {
+  Duration,
+  describeIssues,
+  formatDuration,
+  isFinal,
+  LIVE_STATUSES,
+} from '../../../../core/sandbox.js';
 import { renderHelp, renderUsageError, type Subcommand, USAGE } from '../../blocks/help.js';
 import { renderCreateModal } from '../../blocks/modals.js';
 import {
