@@ -6,12 +6,12 @@
  * same run with the same requests. Target: bot p99 within 3x of the floor and below 50 ms.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFakeK3d } from '../test/fakes/k3d/fake-k3d.js';
 import { startBotProcess } from '../test/helpers/bot-process.js';
-import { startFloorServer, startRemoteFakeSlack } from './lib/children.js';
+import { cpuMsOf, startFloorServer, startRemoteFakeSlack } from './lib/children.js';
 import { type LoadResult, runLoad, summarize } from './lib/load.js';
 import { report, round } from './lib/report.js';
 import { buttonClick, postSigned, slashCommand } from './lib/slack-requests.js';
@@ -26,6 +26,8 @@ const PHASES = [
 ];
 const WARM_UP = 400;
 
+const [load1, load5, load15] = os.loadavg().map((n) => round(n));
+const loadAtStart = { '1 min': load1, '5 min': load5, '15 min': load15 };
 const k3d = createFakeK3d({ knobs: { FAKE_K3D_DELAY_MS: 10 * 60_000 } });
 const slack = await startRemoteFakeSlack();
 const floor = await startFloorServer(slack.signingSecret);
@@ -71,12 +73,17 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
 try {
   // Ten sandboxes requested in Slack by alice (her whole quota) and approved by bob: ten creates running.
   for (let i = 1; i <= IN_FLIGHT; i++) {
-    const status = await postSigned(appUrl, secret, slashCommand(ALICE, `create inflight-${i}`, responseUrl(i)));
+    const status = await postSigned(
+      appUrl,
+      secret,
+      slashCommand(ALICE, `create inflight-${i}`, responseUrl(i)),
+    );
     if (status !== 200) throw new Error(`create inflight-${i} answered ${status}`);
   }
   await waitUntil(async () => (await listSandboxes()).length === IN_FLIGHT, 'ten requests');
   const ids = (await listSandboxes()).map((s) => s.sandbox_id ?? s.id ?? '');
-  for (const [i, id] of ids.entries()) await postSigned(appUrl, secret, buttonClick(BOB, 'approve_request', id, responseUrl(i)));
+  for (const [i, id] of ids.entries())
+    await postSigned(appUrl, secret, buttonClick(BOB, 'approve_request', id, responseUrl(i)));
   await waitUntil(
     async () =>
       k3d.calls().filter((c) => c.command === 'cluster create' && c.end === undefined).length === IN_FLIGHT,
@@ -91,7 +98,10 @@ try {
       case 0:
         return { kind: '/sandbox list', body: slashCommand(ALICE, 'list', url) };
       case 1:
-        return { kind: '/sandbox status', body: slashCommand(ALICE, `status inflight-${1 + (i % IN_FLIGHT)}`, url) };
+        return {
+          kind: '/sandbox status',
+          body: slashCommand(ALICE, `status inflight-${1 + (i % IN_FLIGHT)}`, url),
+        };
       case 2:
         return { kind: '/sandbox create (over quota)', body: slashCommand(ALICE, `create extra-${i}`, url) };
       default:
@@ -101,15 +111,39 @@ try {
         };
     }
   };
+  // Each run warms up its own connections first: a burst of new connections is reported apart (coldBurst).
+  const warmUpOf = (clients: number) => clients * 4;
   const load = (url: string, clients: number, requests: number) =>
-    runLoad({ url, secret, concurrency: clients, count: requests, next });
+    runLoad({ url, secret, concurrency: clients, count: requests, warmUp: warmUpOf(clients), next });
+  /** A load run, with the CPU the server, the fake Slack and this client used meanwhile (ms per request). */
+  const measured = async (server: 'floor' | 'bot', clients: number, requests: number) => {
+    const pid = server === 'floor' ? floor.pid : bot.child.pid;
+    const before = { server: cpuMsOf(pid), slack: cpuMsOf(slack.pid), client: process.cpuUsage() };
+    const result = await load(server === 'floor' ? floor.url : appUrl, clients, requests);
+    // The bot's answers through response_url are part of its cost: let them finish before reading the CPU.
+    if (server === 'bot') await sleep(1000);
+    const client = process.cpuUsage(before.client);
+    const sent = requests + warmUpOf(clients);
+    const cpu = {
+      server: (cpuMsOf(pid) - before.server) / sent,
+      slack: (cpuMsOf(slack.pid) - before.slack) / sent,
+      client: (client.user + client.system) / 1000 / sent,
+    };
+    return { result, cpu };
+  };
 
-  await load(floor.url, 16, WARM_UP);
-  await load(appUrl, 16, WARM_UP);
-  await sleep(1000); // the bot's answers through response_url finish before timing starts
+  await measured('floor', 16, WARM_UP);
+  await measured('bot', 16, WARM_UP);
 
   const rows: Record<string, string | number>[] = [];
-  const row = (clients: number, server: string, ms: number[], result: LoadResult, floorP99: number) => {
+  const row = (
+    clients: number,
+    server: string,
+    ms: number[],
+    result: LoadResult,
+    floorP99: number,
+    cpu?: { server: number; slack: number },
+  ) => {
     const s = summarize(ms);
     return {
       clients,
@@ -121,23 +155,38 @@ try {
       'p99 ms': round(s.p99),
       'max ms': round(s.max),
       'p99 / floor p99': round(s.p99 / floorP99, 1),
+      'server CPU ms/req': cpu ? round(cpu.server) : '',
+      'fake Slack CPU ms/req': cpu ? round(cpu.slack) : '',
     };
   };
   const non200: Record<string, number> = {};
+  const coldBurst: Record<string, number | string>[] = [];
   for (const { clients, requests } of PHASES) {
-    const floorRun = await load(floor.url, clients, requests);
-    const botRun = await load(appUrl, clients, requests);
+    const { result: floorRun, cpu: floorCpu } = await measured('floor', clients, requests);
+    const { result: botRun, cpu: botCpu } = await measured('bot', clients, requests);
     for (const [name, run] of [
       ['floor', floorRun],
       ['bot', botRun],
     ] as const) {
       for (const [status, n] of run.statuses) non200[`${name} c=${clients} HTTP ${status}`] = n;
     }
+    for (const [server, run] of [
+      ['floor', floorRun],
+      ['bot', botRun],
+    ] as const) {
+      const first = summarize(run.warmUpMs.slice(0, clients));
+      coldBurst.push({
+        clients,
+        server,
+        'first wave p50 ms': round(first.p50),
+        'first wave max ms': round(first.max),
+      });
+    }
     const floorP99 = summarize([...floorRun.byKind.values()].flat()).p99;
-    rows.push(row(clients, 'floor: node:http + HMAC', [...floorRun.byKind.values()].flat(), floorRun, floorP99));
-    rows.push(row(clients, 'bot: all', [...botRun.byKind.values()].flat(), botRun, floorP99));
+    const all = (run: LoadResult) => [...run.byKind.values()].flat();
+    rows.push(row(clients, 'floor: node:http + HMAC', all(floorRun), floorRun, floorP99, floorCpu));
+    rows.push(row(clients, 'bot: all', all(botRun), botRun, floorP99, botCpu));
     for (const [kind, ms] of botRun.byKind) rows.push(row(clients, `bot: ${kind}`, ms, botRun, floorP99));
-    await sleep(1000);
   }
 
   // What the load did to the bot's state: nothing, except answering.
@@ -157,6 +206,8 @@ try {
       below50ms: Number(r['p99 ms']) < 50,
       within3x: Number(r['p99 / floor p99']) <= 3,
     })),
+    loadAverageAtStart: loadAtStart,
+    coldBurst,
     setup: {
       inFlightProvisions: IN_FLIGHT,
       liveSandboxesAfter: live.length,
@@ -164,9 +215,12 @@ try {
       non200,
       responseUrlPosts: fakeSlack.responses,
       botWarningsOrErrors: problems.length,
-      process: 'bot = node --import tsx src/main.ts serve (LOG_LEVEL=info); fake Slack and floor in their own processes',
+      process:
+        'bot = node --import tsx src/main.ts serve (LOG_LEVEL=info); fake Slack and floor in their own processes',
     },
   });
+  console.log('First request of each client on a new connection (not in the table above):');
+  console.table(coldBurst);
   if (problems.length > 0) console.log(`bot warnings/errors (first 5):\n${problems.slice(0, 5).join('\n')}`);
 } finally {
   bot.child.kill('SIGKILL');

@@ -1,19 +1,50 @@
 // Helper processes of a benchmark: the fake Slack and the floor server run in processes of their own, so the
 // process being measured carries only its own work.
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** Forks a TypeScript module with IPC and resolves with its first message. */
-function forkTs<T>(file: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; first: T }> {
-  const child = fork(here(file), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
+/** A forked module that answers `{ id, type, … }` requests with `{ id, result }` over IPC. */
+export interface Forked<First> {
+  child: ChildProcess;
+  /** The first message it sent (when ready). */
+  first: First;
+  ask<T>(type: string, fields?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks `file` with IPC (a .ts module through tsx unless `execArgv` says otherwise) and resolves with its first
+ * message. `stop()` disconnects (the module exits on `disconnect`), then kills after 3 s.
+ */
+export function forkModule<First>(
+  file: string,
+  options: { env?: Record<string, string>; execArgv?: string[] } = {},
+): Promise<Forked<First>> {
+  const child = fork(file, [], {
+    execArgv: options.execArgv ?? ['--import', 'tsx'],
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  let next = 0;
+  const ask = <T>(type: string, fields: Record<string, unknown> = {}) => {
+    const id = ++next;
+    return new Promise<T>((resolve) => {
+      const onMessage = (message: { id?: number; result?: T }) => {
+        if (message.id !== id) return;
+        child.off('message', onMessage);
+        resolve(message.result as T);
+      };
+      child.on('message', onMessage);
+      child.send({ ...fields, id, type });
+    });
+  };
   return new Promise((resolve, reject) => {
-    child.once('message', (first) => resolve({ child, first: first as T }));
+    child.once('message', (first) =>
+      resolve({ child, first: first as First, ask, stop: () => stopChild(child) }),
+    );
     child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it was ready`)));
   });
 }
@@ -24,6 +55,20 @@ function stopChild(child: ChildProcess): Promise<void> {
   child.disconnect();
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   return exited.finally(() => clearTimeout(timer));
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms);
+ * NaN elsewhere. For this process, process.cpuUsage() is finer.
+ */
+export function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export interface FakeSlackStats {
@@ -37,6 +82,7 @@ export interface FakeSlackStats {
 }
 
 export interface RemoteFakeSlack {
+  pid: number | undefined;
   apiUrl: string;
   botToken: string;
   signingSecret: string;
@@ -48,30 +94,27 @@ export interface RemoteFakeSlack {
 
 /** The fake Slack Web API in a child process, seeded with U0ALICE, U0BOB, U0ADMIN and three channels. */
 export async function startRemoteFakeSlack(): Promise<RemoteFakeSlack> {
-  const { child, first } = await forkTs<Omit<RemoteFakeSlack, 'stats' | 'stop'>>('./fake-slack-child.ts');
-  let next = 0;
+  const forked = await forkModule<Omit<RemoteFakeSlack, 'pid' | 'stats' | 'stop'>>(
+    here('./fake-slack-child.ts'),
+  );
   return {
-    ...first,
-    stats() {
-      const id = ++next;
-      return new Promise((resolve) => {
-        const onMessage = (message: { id?: number; result?: FakeSlackStats }) => {
-          if (message.id !== id || !message.result) return;
-          child.off('message', onMessage);
-          resolve(message.result);
-        };
-        child.on('message', onMessage);
-        child.send({ id, type: 'stats' });
-      });
-    },
-    stop: () => stopChild(child),
+    ...forked.first,
+    pid: forked.child.pid,
+    stats: () => forked.ask<FakeSlackStats>('stats'),
+    stop: forked.stop,
   };
 }
 
 /** The floor server (floor-server.ts) in a child process. */
-export async function startFloorServer(signingSecret: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const { child, first } = await forkTs<{ port: number }>('./floor-server.ts', {
-    FLOOR_SIGNING_SECRET: signingSecret,
+export async function startFloorServer(
+  signingSecret: string,
+): Promise<{ pid: number | undefined; url: string; stop(): Promise<void> }> {
+  const forked = await forkModule<{ port: number }>(here('./floor-server.ts'), {
+    env: { FLOOR_SIGNING_SECRET: signingSecret },
   });
-  return { url: `http://127.0.0.1:${first.port}/slack/events`, stop: () => stopChild(child) };
+  return {
+    pid: forked.child.pid,
+    url: `http://127.0.0.1:${forked.first.port}/slack/events`,
+    stop: forked.stop,
+  };
 }

@@ -32,7 +32,9 @@ process.on('message', (message: { id: number; type: string }) => {
       result: {
         calls: fake.calls.length,
         byMethod,
-        failed: fake.calls.filter((c) => c.response?.ok === false).map((c) => `${c.method} ${c.response?.error}`),
+        failed: fake.calls
+          .filter((c) => c.response?.ok === false)
+          .map((c) => `${c.method} ${c.response?.error}`),
         filesCompleted: files.filter((f) => f.completed).length,
         responses: fake.responses.length,
       },

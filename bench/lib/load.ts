@@ -8,6 +8,8 @@ import { signedHeaders } from './slack-requests.js';
 export interface LoadResult {
   /** Milliseconds per request kind, unsorted. */
   byKind: Map<string, number[]>;
+  /** Milliseconds of the warm-up requests (new connections among them), in the order sent. */
+  warmUpMs: number[];
   /** Answers other than 200, by status. */
   statuses: Map<number, number>;
   elapsedMs: number;
@@ -18,6 +20,11 @@ export interface LoadOptions {
   secret: string;
   concurrency: number;
   count: number;
+  /**
+   * Requests sent first and not recorded, over the same connections: timing starts once every client has
+   * its connection open and the server has seen this concurrency (default 0).
+   */
+  warmUp?: number;
   /** The i-th request (0-based). */
   next: (i: number) => { kind: string; body: string };
 }
@@ -43,27 +50,34 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const byKind = new Map<string, number[]>();
   const statuses = new Map<number, number>();
+  const warmUpMs: number[] = [];
+  const warmUp = options.warmUp ?? 0;
   let issued = 0;
+  let started = 0;
   const client = async () => {
     for (;;) {
       const i = issued++;
-      if (i >= options.count) return;
+      if (i === warmUp) started = performance.now();
+      if (i >= warmUp + options.count) return;
       const { kind, body } = options.next(i);
       const headers = signedHeaders(options.secret, body);
-      const started = performance.now();
+      const sent = performance.now();
       const status = await post(agent, url, headers, body);
-      const ms = performance.now() - started;
+      const ms = performance.now() - sent;
+      if (i < warmUp) {
+        warmUpMs[i] = ms;
+        continue;
+      }
       if (status !== 200) statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      let list = byKind.get(kind);
-      if (!list) byKind.set(kind, (list = []));
+      const list = byKind.get(kind) ?? [];
+      if (list.length === 0) byKind.set(kind, list);
       list.push(ms);
     }
   };
-  const started = performance.now();
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsedMs = performance.now() - started;
   agent.destroy();
-  return { byKind, statuses, elapsedMs };
+  return { byKind, warmUpMs, statuses, elapsedMs };
 }
 
 /** p50/p95/p99/max of a list of milliseconds. */

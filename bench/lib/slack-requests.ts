@@ -58,7 +58,12 @@ export function buttonClick(
     team: TEAM,
     enterprise: null,
     is_enterprise_install: false,
-    container: { type: 'message', message_ts: '1700000000.000100', channel_id: channelId, is_ephemeral: true },
+    container: {
+      type: 'message',
+      message_ts: '1700000000.000100',
+      channel_id: channelId,
+      is_ephemeral: true,
+    },
     channel: { id: channelId, name: channelId.toLowerCase() },
     state: { values: {} },
     response_url: responseUrl,

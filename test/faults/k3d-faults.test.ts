@@ -97,7 +97,10 @@ describe('k3d faults', () => {
     a.service.approve(bob, requested.id);
 
     const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 10_000);
-    assert.match(failed.failureReason ?? '', /^creating sbx-rolled failed: Failed Cluster Start: .*failed to get ready/);
+    assert.match(
+      failed.failureReason ?? '',
+      /^creating sbx-rolled failed: Failed Cluster Start: .*failed to get ready/,
+    );
     const [create] = callsOf('cluster create', 'sbx-rolled');
     assert.equal(create?.exitCode, 1);
     await a.events.idle();
@@ -124,7 +127,10 @@ describe('k3d faults', () => {
     // The hung create has made containers before hanging: a partial cluster exists while it waits.
     await waitFor(() => fake.clusters().includes('sbx-stuck'), 'the partial cluster', 10_000);
     const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 15_000);
-    assert.match(failed.failureReason ?? '', /creating sbx-stuck failed: .*did not finish within 2s and was killed/);
+    assert.match(
+      failed.failureReason ?? '',
+      /creating sbx-stuck failed: .*did not finish within 2s and was killed/,
+    );
     const [create] = callsOf('cluster create', 'sbx-stuck');
     assert.equal(create?.signal, 'SIGTERM');
     assert.deepEqual(fake.clusters(), [], 'the partial cluster was deleted');
