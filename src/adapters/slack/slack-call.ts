@@ -30,10 +30,12 @@ export function slackErrorCode(error: unknown): string {
       return `http_${String(e.statusCode)}`;
     case 'slack_webapi_rate_limited_error':
       return 'ratelimited';
-    case 'slack_webapi_request_error':
-      return /abort|timeout/i.test(`${String(e.original?.name)} ${String(e.original?.message)}`)
-        ? 'timeout'
-        : 'request_failed';
+    case 'slack_webapi_request_error': {
+      // After its retries the WebClient reports a 429 that never cleared as a request error.
+      const original = `${String(e.original?.name)} ${String(e.original?.message)}`;
+      if (/rate limit/i.test(original)) return 'ratelimited';
+      return /abort|timeout/i.test(original) ? 'timeout' : 'request_failed';
+    }
     case 'slack_bolt_respond_error':
       return `response_url_http_${String(e.statusCode)}`;
     default:
