@@ -11,10 +11,14 @@ import path from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Actor } from '../../src/core/policy.js';
+import { startFakeSlack } from '../fakes/slack/fake-slack.js';
+import { createSlackDriver } from '../fakes/slack/slack-driver.js';
 
 const PREFIX = 'sbxe2e-';
-const requester: Actor = { id: 'U0E2EOWNER', isApprover: false, isAdmin: false };
-const approver: Actor = { id: 'U0E2EAPPROVER', isApprover: true, isAdmin: false };
+const OWNER = 'U0E2EOWNER';
+const APPROVER = 'U0E2EAPPROVER';
+const APPROVALS = 'C0E2EAPPROVALS';
+const requester: Actor = { id: OWNER, isApprover: false, isAdmin: false };
 
 function missingTools(): string[] {
   const checks: [string, string[]][] = [
@@ -56,6 +60,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sandbox-e2e-'));
+  // Slack is the local fake (there is no Slack here either); Docker, k3d and kubectl are real.
+  const slack = await startFakeSlack();
+  slack.addUser({ id: OWNER, name: 'owner' });
+  slack.addUser({ id: APPROVER, name: 'approver' });
+  slack.addChannel({ id: APPROVALS, name: 'approvals', members: ['U0BOT', OWNER, APPROVER] });
   const app = buildApp(
     loadConfig({
       DATA_DIR: dataDir,
@@ -65,13 +74,29 @@ async function main(): Promise<number> {
       SANDBOX_AUTO_SMOKE_TEST: 'false',
       SANDBOX_CREATE_TIMEOUT: '6m',
       LOG_LEVEL: 'warn',
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: slack.signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_APPROVERS_CHANNEL: APPROVALS,
+      SLACK_APPROVERS: APPROVER,
     }),
   );
-  await app.start();
+  const { port } = await app.start();
+  const driver = createSlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, fake: slack });
   try {
-    console.log('1. request and approval');
-    const s = app.service.request(requester, { name: 'flow', agents: 1, ttl: '30m' }, { via: 'api' });
-    app.service.approve(approver, s.id);
+    console.log('1. request in Slack and approval by an approver');
+    await driver.command(OWNER, 'create flow --agents 1 --ttl 30m');
+    await waitFor(
+      () => Boolean(app.service.getByName('flow')?.approvalMessage),
+      'the approval message',
+      30_000,
+    );
+    const s = app.service.getByName('flow');
+    assert.ok(s?.approvalMessage);
+    await driver.clickButton(APPROVER, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: s.approvalMessage.ts },
+    });
 
     console.log('2. real k3d cluster create (this takes a minute)');
     await waitFor(
@@ -81,9 +106,14 @@ async function main(): Promise<number> {
     );
     assert.equal(app.store.get(s.id)?.status, 'ACTIVE', app.store.get(s.id)?.failureReason ?? '');
 
-    console.log('3. kubeconfig');
+    console.log("3. kubeconfig, delivered as a file in the owner's DM");
     const kubeconfig = app.service.kubeconfig(requester, s.id);
     assert.match(kubeconfig, /server: https:\/\/127\.0\.0\.1:69\d\d/);
+    await waitFor(
+      () => [...slack.files().values()].some((f) => f.text === kubeconfig),
+      'the kubeconfig DM',
+      30_000,
+    );
 
     console.log('4. smoke suite against the real cluster');
     const result = await app.tests.run(requester, s.id, 'smoke');
@@ -96,7 +126,7 @@ async function main(): Promise<number> {
     assert.equal(app.service.extend(requester, s.id, 15 * 60_000).expiresAt, before + 15 * 60_000);
 
     console.log('6. destroy');
-    app.service.destroy(requester, s.id);
+    app.service.destroy(requester, s.id); // the Slack confirmation button ends in this same call
     await waitFor(() => app.store.get(s.id)?.status === 'DESTROYED', 'DESTROYED', 3 * 60_000);
     assert.ok(!ourClusters().includes(`${PREFIX}flow`));
 
@@ -117,6 +147,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await app.stop(60_000);
+    await slack.stop();
     for (const name of ourClusters()) execFileSync('k3d', ['cluster', 'delete', name], { stdio: 'ignore' });
     rmSync(dataDir, { recursive: true, force: true });
   }
