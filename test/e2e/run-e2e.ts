@@ -24,7 +24,7 @@ function missingTools(): string[] {
   const checks: [string, string[]][] = [
     ['docker', ['info', '--format', '{{.ServerVersion}}']],
     ['k3d', ['version']],
-    ['kubectl', ['version', '--client']],
+    ['kubectl', ['version', '--client', '-o', 'json']],
   ];
   return checks.flatMap(([bin, args]) => {
     try {
