@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LifecycleSweeps } from '../../src/core/lifecycle-sweeps.js';
-import { Provisioner } from '../../src/core/provisioner.js';
 import { Reconciler } from '../../src/core/reconciler.js';
-import {
-  alice,
-  bob,
-  createCoreFixture,
-  MemoryRuntime,
-  silentLogger,
-  waitFor,
-} from '../helpers/core-fixture.js';
+import { alice, bob, createProvisionerFixture, silentLogger, waitFor } from '../helpers/core-fixture.js';
 
 const MINUTE = 60_000;
 
 function setup() {
-  const fixture = createCoreFixture({ maxPerUser: 10 });
-  const runtime = new MemoryRuntime();
-  const provisioner = new Provisioner({
-    service: fixture.service,
-    runtime,
-    events: fixture.events,
-    logger: silentLogger,
-    options: { concurrency: 2, destroyBackoffMs: 1 },
-  });
+  const fixture = createProvisionerFixture();
+  const { runtime, provisioner } = fixture;
   const sweeps = new LifecycleSweeps({
     ...fixture,
     options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 24 * 60 * MINUTE },
@@ -37,13 +22,12 @@ function setup() {
     clusterPrefix: 'sbx-',
   });
   const activeSandbox = async (name: string, ttl = '1h') => {
-    const s = fixture.service.request(alice, { name, ttl }, { via: 'slack' });
-    fixture.service.approve(bob, s.id);
+    const s = fixture.requestApproved(name, ttl);
     await waitFor(() => fixture.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
     return fixture.store.get(s.id)!;
   };
   provisioner.start();
-  return { ...fixture, runtime, provisioner, sweeps, reconciler, activeSandbox };
+  return { ...fixture, sweeps, reconciler, activeSandbox };
 }
 
 describe('lifecycle sweeps', () => {

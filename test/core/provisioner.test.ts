@@ -1,33 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClusterError } from '../../src/core/ports.js';
-import { Provisioner } from '../../src/core/provisioner.js';
-import {
-  alice,
-  bob,
-  createCoreFixture,
-  MemoryRuntime,
-  silentLogger,
-  waitFor,
-} from '../helpers/core-fixture.js';
+import { alice, createProvisionerFixture, waitFor } from '../helpers/core-fixture.js';
 
-function setup(concurrency = 2, options: { destroyAttempts?: number } = {}) {
-  const fixture = createCoreFixture({ maxPerUser: 10 });
-  const runtime = new MemoryRuntime();
-  const provisioner = new Provisioner({
-    service: fixture.service,
-    runtime,
-    events: fixture.events,
-    logger: silentLogger,
-    options: { concurrency, destroyBackoffMs: 1, ...options },
-  });
-  const requestApproved = (name: string) => {
-    const s = fixture.service.request(alice, { name }, { via: 'slack' });
-    fixture.service.approve(bob, s.id);
-    return s;
-  };
-  return { ...fixture, runtime, provisioner, requestApproved };
-}
+const setup = (concurrency = 2, options: { destroyAttempts?: number } = {}) =>
+  createProvisionerFixture({ concurrency, ...options });
 
 describe('Provisioner', () => {
   it('when a request is approved, then its cluster is created and it becomes ACTIVE', async () => {

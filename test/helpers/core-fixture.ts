@@ -10,6 +10,7 @@ import {
   type CreateClusterSpec,
   type Logger,
 } from '../../src/core/ports.js';
+import { Provisioner, type ProvisionerOptions } from '../../src/core/provisioner.js';
 import { SandboxService, type SandboxServiceOptions } from '../../src/core/sandbox-service.js';
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -108,6 +109,24 @@ export function createCoreFixture(options: Partial<SandboxServiceOptions> = {}) 
     options: { ...testOptions, ...options },
   });
   return { db, clock, store, events, seen, vault, service };
+}
+
+/** The core fixture plus an in-memory runtime and a (not yet started) provisioner working it. */
+export function createProvisionerFixture(options: ProvisionerOptions = { concurrency: 2 }) {
+  const fixture = createCoreFixture({ maxPerUser: 10 });
+  const runtime = new MemoryRuntime();
+  const provisioner = new Provisioner({
+    service: fixture.service,
+    runtime,
+    events: fixture.events,
+    logger: silentLogger,
+    options: { destroyBackoffMs: 1, ...options },
+  });
+  const requestApproved = (name: string, ttl = '1h') => {
+    const s = fixture.service.request(alice, { name, ttl }, { via: 'slack' });
+    return fixture.service.approve(bob, s.id);
+  };
+  return { ...fixture, runtime, provisioner, requestApproved };
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
