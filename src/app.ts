@@ -162,7 +162,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   let firstReconcile: Promise<unknown> = Promise.resolve();
   let leaseTimer: NodeJS.Timeout | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
-  let posting: Promise<void> | undefined;
+  let posting: Promise<unknown> | undefined;
   let leading = false;
   const lease = createLease(db, 'provisioner', LEASE_TTL_MS);
 
@@ -194,11 +194,15 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       logger,
     );
     // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
-    // Requests filed there (the MCP stdio server) get their approval message here.
+    // Requests filed there (the MCP stdio server) get their approval message here, and Slack posts that
+    // failed (an approval message, a kubeconfig DM) are tried again.
     pumpTimer = setInterval(() => {
       provisioner.pump();
       if (slack && !posting) {
-        posting = slack.notifier.postMissingApprovalRequests().finally(() => {
+        posting = Promise.all([
+          slack.notifier.postMissingApprovalRequests(),
+          slack.notifier.deliverMissingKubeconfigs(),
+        ]).finally(() => {
           posting = undefined;
         });
       }

@@ -94,6 +94,12 @@ export interface SandboxStore {
    */
   claimApprovalPost(id: string, now: number, staleBefore: number): boolean;
   releaseApprovalPost(id: string): void;
+  /** Like claimApprovalPost, for the kubeconfig DM of an ACTIVE sandbox that has not been delivered. */
+  claimKubeconfigDelivery(id: string, now: number, staleBefore: number): boolean;
+  /** Ends a delivery claim: delivered (`sentAt`) or to be tried again (null). */
+  finishKubeconfigDelivery(id: string, sentAt: number | null): void;
+  /** ACTIVE sandboxes whose kubeconfig DM has not been delivered, ready at or before `readyBefore`. */
+  undeliveredKubeconfigs(readyBefore: number, limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
   saveTestResult(sandboxId: string, result: TestResultSummary): void;

@@ -484,6 +484,22 @@ export class SandboxService {
     this.store.releaseApprovalPost(id);
   }
 
+  /** Claims the delivery of a sandbox's kubeconfig DM (same rules as claimApprovalPost). */
+  claimKubeconfigDelivery(id: string): boolean {
+    const now = this.clock.now();
+    return this.store.claimKubeconfigDelivery(id, now, now - 60_000);
+  }
+
+  /** Ends a delivery claim: `delivered` false gives it back for the next attempt. */
+  finishKubeconfigDelivery(id: string, delivered: boolean): void {
+    this.store.finishKubeconfigDelivery(id, delivered ? this.clock.now() : null);
+  }
+
+  /** ACTIVE sandboxes whose owner does not have the kubeconfig DM yet. */
+  undeliveredKubeconfigs(limit = 100): Sandbox[] {
+    return this.store.undeliveredKubeconfigs(this.clock.now(), limit);
+  }
+
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */
   setApprovalMessage(id: string, message: { channel: string; ts: string }): void {
     this.store.transaction(() => {

@@ -93,4 +93,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE sandboxes ADD COLUMN approval_claimed_at INTEGER;
   `,
+  // 5: whether the owner has the kubeconfig DM yet, so a failed or interrupted delivery is retried
+  `
+  ALTER TABLE sandboxes ADD COLUMN kubeconfig_sent_at INTEGER;
+  ALTER TABLE sandboxes ADD COLUMN kubeconfig_claimed_at INTEGER;
+  CREATE INDEX sandboxes_kubeconfig_unsent ON sandboxes (ready_at)
+    WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL;
+  `,
 ];

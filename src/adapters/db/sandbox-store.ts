@@ -148,6 +148,17 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
      AND approval_channel IS NULL AND (approval_claimed_at IS NULL OR approval_claimed_at < ?)`,
   );
   const releasePost = db.prepare('UPDATE sandboxes SET approval_claimed_at = NULL WHERE id = ?');
+  const claimDelivery = db.prepare(
+    `UPDATE sandboxes SET kubeconfig_claimed_at = ? WHERE id = ? AND status = 'ACTIVE'
+     AND kubeconfig_sent_at IS NULL AND (kubeconfig_claimed_at IS NULL OR kubeconfig_claimed_at < ?)`,
+  );
+  const finishDelivery = db.prepare(
+    'UPDATE sandboxes SET kubeconfig_sent_at = ?, kubeconfig_claimed_at = NULL WHERE id = ?',
+  );
+  const undelivered = db.prepare<[number, number], SandboxRow>(
+    `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_kubeconfig_unsent
+     WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL AND ready_at <= ? ORDER BY ready_at LIMIT ?`,
+  );
   const setKubeconfig = db.prepare('UPDATE sandboxes SET kubeconfig_enc = ?, updated_at = ? WHERE id = ?');
   const upsertResult =
     db.prepare(`INSERT INTO test_results (sandbox_id, suite, passed, started_at, finished_at, steps)
@@ -263,6 +274,11 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     releaseApprovalPost(id) {
       releasePost.run(id);
     },
+    claimKubeconfigDelivery: (id, at, staleBefore) => claimDelivery.run(at, id, staleBefore).changes === 1,
+    finishKubeconfigDelivery(id, sentAt) {
+      finishDelivery.run(sentAt, id);
+    },
+    undeliveredKubeconfigs: (readyBefore, limit) => undelivered.all(readyBefore, limit).map(toSandbox),
 
     setKubeconfig(id, encrypted) {
       setKubeconfig.run(encrypted, now(), id);

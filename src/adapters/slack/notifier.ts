@@ -106,7 +106,7 @@ export class SlackNotifier {
       case 'ready':
         steps.push(
           this.thread(sandbox, renderReadyThread(sandbox, event.durationMs)),
-          this.deliverKubeconfig(sandbox),
+          this.deliverKubeconfig(sandbox, { firstAttempt: true }),
         );
         break;
       case 'failed':
@@ -289,23 +289,40 @@ export class SlackNotifier {
     return uploaded !== undefined;
   }
 
+  /**
+   * Retries kubeconfig DMs that did not go out (Slack was down, or the bot stopped between `ready` and the
+   * upload). Runs in the lease holder only; the claim makes sure one process sends each.
+   */
+  async deliverMissingKubeconfigs(): Promise<void> {
+    const undelivered = this.deps.service.undeliveredKubeconfigs();
+    await Promise.all(
+      undelivered.map((s) =>
+        this.perSandbox.run(s.id, () => this.deliverKubeconfig(s, { firstAttempt: false })),
+      ),
+    );
+  }
+
   /** On `ready`: the owner's kubeconfig, read through the core (which audits the read, never the content). */
-  private async deliverKubeconfig(sandbox: Sandbox): Promise<void> {
-    if (!isSlackUser(sandbox.owner)) return;
+  private async deliverKubeconfig(
+    sandbox: Sandbox,
+    { firstAttempt }: { firstAttempt: boolean },
+  ): Promise<void> {
+    const { service, logger } = this.deps;
+    // API identities cannot be DMed: they fetch the kubeconfig themselves, so there is nothing to deliver.
+    if (!isSlackUser(sandbox.owner)) return service.finishKubeconfigDelivery(sandbox.id, true);
+    if (!service.claimKubeconfigDelivery(sandbox.id)) return;
     let kubeconfig: string;
     try {
-      kubeconfig = this.deps.service.kubeconfig(SYSTEM_ACTOR, sandbox.id, 'slack-dm');
+      kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, 'slack-dm');
     } catch (error) {
       // Destroyed or failed before the DM went out: there is nothing to deliver.
-      this.deps.logger.warn(
-        { sandbox: sandbox.id, err: (error as Error).message },
-        'kubeconfig not delivered',
-      );
+      logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'kubeconfig not delivered');
       return;
     }
-    const fresh = this.deps.service.get(sandbox.id) ?? sandbox;
+    const fresh = service.get(sandbox.id) ?? sandbox;
     const sent = await this.sendKubeconfig(sandbox.owner, fresh, kubeconfig, false);
-    if (!sent) {
+    service.finishKubeconfigDelivery(sandbox.id, sent);
+    if (!sent && firstAttempt) {
       await this.dm(sandbox.owner, {
         text: `Your sandbox ${sandbox.name} is ready`,
         blocks: [
@@ -313,7 +330,7 @@ export class SlackNotifier {
             type: 'section',
             text: {
               type: 'mrkdwn',
-              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed. \`/sandbox kubeconfig ${sandbox.name}\` sends it again.`,
+              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
             },
           },
         ],

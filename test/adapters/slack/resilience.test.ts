@@ -18,6 +18,8 @@ async function slackErrors(port: number): Promise<Map<string, number>> {
   return samples;
 }
 
+const ALICE_ACTOR = { id: ALICE, isApprover: false, isAdmin: false };
+
 describe('Slack resilience', () => {
   it('when a request was filed by another process or its approval post failed, then the next poll posts it once', async () => {
     const h = await startSlackHarness({ overrides: { queuePollMs: 100 } });
@@ -45,6 +47,29 @@ describe('Slack resilience', () => {
       const posts = h.fake.messages(APPROVALS);
       assert.equal(posts.filter((m) => JSON.stringify(m).includes('from-agent')).length, 1);
       assert.equal(posts.filter((m) => JSON.stringify(m).includes('while-down')).length, 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when the kubeconfig upload fails, then the owner is told and the next poll delivers it once', async () => {
+    const h = await startSlackHarness({ overrides: { queuePollMs: 100 } });
+    try {
+      h.fake.failAlways('files.getUploadURLExternal', { status: 500 });
+      const sandbox = await h.activeSandbox('late-file');
+      await h.dmTo(ALICE, /sending its kubeconfig failed; the bot will try again/);
+      assert.equal(h.fake.files().size, 0);
+      h.fake.clearFaults();
+      await waitUntil(
+        () => [...h.fake.files().values()].find((f) => f.completed) ?? undefined,
+        5000,
+        () => 'the kubeconfig file in the DM',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a few more polls: nothing more is sent
+      const files = [...h.fake.files().values()].filter((f) => f.completed);
+      assert.equal(files.length, 1);
+      assert.equal(files[0]?.channel_id, h.fake.dmChannelOf(ALICE));
+      assert.equal(files[0]?.text, h.app.service.kubeconfig(ALICE_ACTOR, sandbox.id));
     } finally {
       await h.stop();
     }
