@@ -194,38 +194,44 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const parsed = EnvSchema.safeParse(given);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  // Rules across variables, checked on each variable parsed alone, so they are reported together with the
+  // problems above rather than after they are fixed.
+  const value = <K extends keyof typeof EnvSchema.shape>(key: K) => {
+    const result = EnvSchema.shape[key].safeParse(given[key]);
+    return result.success ? (result.data as z.output<(typeof EnvSchema.shape)[K]>) : undefined;
+  };
+  const check = (ok: boolean | undefined, problem: string) => ok === false && problems.push(problem);
+  const [defaultTtl, maxTtl, maxLifetime] = [
+    value('SANDBOX_DEFAULT_TTL'),
+    value('SANDBOX_MAX_TTL'),
+    value('SANDBOX_MAX_LIFETIME'),
+  ];
+  if (defaultTtl !== undefined && maxTtl !== undefined) {
+    check(defaultTtl <= maxTtl, 'SANDBOX_DEFAULT_TTL: must not be longer than SANDBOX_MAX_TTL');
   }
-  const e = parsed.data;
-  const problems: string[] = [];
-  const check = (ok: boolean, problem: string) => ok || problems.push(problem);
-  check(
-    e.SANDBOX_DEFAULT_TTL <= e.SANDBOX_MAX_TTL,
-    'SANDBOX_DEFAULT_TTL: must not be longer than SANDBOX_MAX_TTL',
-  );
-  check(
-    e.SANDBOX_MAX_TTL <= e.SANDBOX_MAX_LIFETIME,
-    'SANDBOX_MAX_TTL: must not be longer than SANDBOX_MAX_LIFETIME',
-  );
-  check(
-    maxNameLength(e.SANDBOX_CLUSTER_PREFIX) >= 8,
-    'SANDBOX_CLUSTER_PREFIX: leaves fewer than 8 characters for names',
-  );
-  if (e.SLACK_BOT_TOKEN) {
+  if (maxTtl !== undefined && maxLifetime !== undefined) {
+    check(maxTtl <= maxLifetime, 'SANDBOX_MAX_TTL: must not be longer than SANDBOX_MAX_LIFETIME');
+  }
+  const prefix = value('SANDBOX_CLUSTER_PREFIX');
+  if (prefix !== undefined) {
+    check(maxNameLength(prefix) >= 8, 'SANDBOX_CLUSTER_PREFIX: leaves fewer than 8 characters for names');
+  }
+  if (given.SLACK_BOT_TOKEN) {
     check(
-      Boolean(e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN),
+      Boolean(given.SLACK_SIGNING_SECRET || given.SLACK_APP_TOKEN),
       'SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
     );
-    check(Boolean(e.SLACK_APPROVERS_CHANNEL), 'SLACK_APPROVERS_CHANNEL: required with SLACK_BOT_TOKEN');
+    check(Boolean(given.SLACK_APPROVERS_CHANNEL), 'SLACK_APPROVERS_CHANNEL: required with SLACK_BOT_TOKEN');
     check(
-      e.SLACK_APPROVERS.length > 0 || Boolean(e.SLACK_APPROVER_GROUP),
+      Boolean(given.SLACK_APPROVERS || given.SLACK_APPROVER_GROUP),
       'SLACK_APPROVERS: name at least one approver (or set SLACK_APPROVER_GROUP) so requests can be decided',
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const dataDir = path.resolve(e.DATA_DIR);
   return {

@@ -60,12 +60,38 @@ describe('configuration', () => {
         }),
       (error: Error) => {
         assert.ok(error instanceof ConfigError);
-        assert.equal(error.problems.length, 5);
+        // Five bad values, and the three variables a Slack bot token needs beside it.
+        assert.equal(error.problems.length, 8);
         assert.match(error.message, /PORT: must be a whole number from 0 to 65535/);
         assert.match(error.message, /SANDBOX_MAX_SERVERS: must be at least 1/);
         assert.match(error.message, /SANDBOX_DEFAULT_TTL: "soon" is not a duration/);
         assert.match(error.message, /SLACK_BOT_TOKEN: must be a bot token starting with xoxb-/);
         assert.match(error.message, /SANDBOX_ENCRYPTION_KEY: must be 32 bytes/);
+        return true;
+      },
+    );
+  });
+
+  it('when single variables and rules across variables are both broken, then all of it is reported at once', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PORT: 'x',
+          SANDBOX_DEFAULT_TTL: '2d',
+          SANDBOX_MAX_TTL: '1d',
+          SLACK_BOT_TOKEN: 'xoxb-1',
+        }),
+      (error: ConfigError) => {
+        assert.deepEqual(
+          error.problems.map((p) => p.split(':')[0]),
+          [
+            'PORT',
+            'SANDBOX_DEFAULT_TTL',
+            'SLACK_SIGNING_SECRET',
+            'SLACK_APPROVERS_CHANNEL',
+            'SLACK_APPROVERS',
+          ],
+        );
         return true;
       },
     );
