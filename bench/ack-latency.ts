@@ -3,7 +3,8 @@
  * 64 concurrent clients against the real bot (`src/main.ts serve` in its own process, Slack door in HTTP mode,
  * the fake Slack in a third process), while 10 provisions are in flight on the fake k3d. The floor is a bare
  * node:http server (its own process too) that verifies the same signatures and answers `{}`, measured in the
- * same run with the same requests. Target: bot p99 within 3x of the floor and below 50 ms.
+ * same run with the same requests. Target: bot p99 within 3x of the floor and below 50 ms. A bare Bolt app whose
+ * listeners only ack (its own process too) is measured alongside, to tell the framework's share from the bot's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ const loadAtStart = { '1 min': load1, '5 min': load5, '15 min': load15 };
 const k3d = createFakeK3d({ knobs: { FAKE_K3D_DELAY_MS: 10 * 60_000 } });
 const slack = await startRemoteFakeSlack();
 const floor = await startFloorServer(slack.signingSecret);
+const bolt = await startFloorServer(slack.signingSecret, 'bolt');
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-ack-'));
 const bot = await startBotProcess({
   ...k3d.env,
@@ -116,10 +118,15 @@ try {
   const load = (url: string, clients: number, requests: number) =>
     runLoad({ url, secret, concurrency: clients, count: requests, warmUp: warmUpOf(clients), next });
   /** A load run, with the CPU the server, the fake Slack and this client used meanwhile (ms per request). */
-  const measured = async (server: 'floor' | 'bot', clients: number, requests: number) => {
-    const pid = server === 'floor' ? floor.pid : bot.child.pid;
+  const servers = {
+    floor: { pid: floor.pid, url: floor.url },
+    bolt: { pid: bolt.pid, url: bolt.url },
+    bot: { pid: bot.child.pid, url: appUrl },
+  };
+  const measured = async (server: keyof typeof servers, clients: number, requests: number) => {
+    const { pid, url } = servers[server];
     const before = { server: cpuMsOf(pid), slack: cpuMsOf(slack.pid), client: process.cpuUsage() };
-    const result = await load(server === 'floor' ? floor.url : appUrl, clients, requests);
+    const result = await load(url, clients, requests);
     // The bot's answers through response_url are part of its cost: let them finish before reading the CPU.
     if (server === 'bot') await sleep(1000);
     const client = process.cpuUsage(before.client);
@@ -133,6 +140,7 @@ try {
   };
 
   await measured('floor', 16, WARM_UP);
+  await measured('bolt', 16, WARM_UP);
   await measured('bot', 16, WARM_UP);
 
   const rows: Record<string, string | number>[] = [];
@@ -163,9 +171,11 @@ try {
   const coldBurst: Record<string, number | string>[] = [];
   for (const { clients, requests } of PHASES) {
     const { result: floorRun, cpu: floorCpu } = await measured('floor', clients, requests);
+    const { result: boltRun, cpu: boltCpu } = await measured('bolt', clients, requests);
     const { result: botRun, cpu: botCpu } = await measured('bot', clients, requests);
     for (const [name, run] of [
       ['floor', floorRun],
+      ['bolt', boltRun],
       ['bot', botRun],
     ] as const) {
       for (const [status, n] of run.statuses) non200[`${name} c=${clients} HTTP ${status}`] = n;
@@ -185,6 +195,7 @@ try {
     const floorP99 = summarize([...floorRun.byKind.values()].flat()).p99;
     const all = (run: LoadResult) => [...run.byKind.values()].flat();
     rows.push(row(clients, 'floor: node:http + HMAC', all(floorRun), floorRun, floorP99, floorCpu));
+    rows.push(row(clients, 'bare Bolt app, ack only', all(boltRun), boltRun, floorP99, boltCpu));
     rows.push(row(clients, 'bot: all', all(botRun), botRun, floorP99, botCpu));
     for (const [kind, ms] of botRun.byKind) rows.push(row(clients, `bot: ${kind}`, ms, botRun, floorP99));
   }
@@ -230,7 +241,7 @@ try {
       process.kill(call.pid, 'SIGKILL');
     } catch {}
   }
-  await Promise.all([slack.stop(), floor.stop()]);
+  await Promise.all([slack.stop(), floor.stop(), bolt.stop()]);
   k3d.cleanup();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -105,11 +105,16 @@ export async function startRemoteFakeSlack(): Promise<RemoteFakeSlack> {
   };
 }
 
-/** The floor server (floor-server.ts) in a child process. */
+/**
+ * A reference server in a child process: `node:http` (floor-server.ts, the floor) or a bare Bolt app
+ * (bolt-floor-server.ts).
+ */
 export async function startFloorServer(
   signingSecret: string,
+  kind: 'node:http' | 'bolt' = 'node:http',
 ): Promise<{ pid: number | undefined; url: string; stop(): Promise<void> }> {
-  const forked = await forkModule<{ port: number }>(here('./floor-server.ts'), {
+  const file = kind === 'bolt' ? './bolt-floor-server.ts' : './floor-server.ts';
+  const forked = await forkModule<{ port: number }>(here(file), {
     env: { FLOOR_SIGNING_SECRET: signingSecret },
   });
   return {

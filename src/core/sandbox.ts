@@ -127,8 +127,20 @@ export function maxNameLength(prefix: string): number {
   return 32 - prefix.length;
 }
 
+/** Built once per prefix: commands check every name they are given, and building a schema costs more. */
+const nameSchemas = new Map<string, z.ZodString>();
+
 /** A sandbox name: a lowercase RFC 1123 label, short enough that the prefixed cluster name fits k3d's 32 characters. */
-export function sandboxNameSchema(prefix: string) {
+export function sandboxNameSchema(prefix: string): z.ZodString {
+  let schema = nameSchemas.get(prefix);
+  if (schema === undefined) {
+    schema = buildNameSchema(prefix);
+    nameSchemas.set(prefix, schema);
+  }
+  return schema;
+}
+
+function buildNameSchema(prefix: string) {
   const max = maxNameLength(prefix);
   return z
     .string({ error: 'is required' })

@@ -35,35 +35,63 @@ describe('lifecycle sweeps', () => {
     const { sweeps, clock, activeSandbox, seen, service } = setup();
     const s = await activeSandbox('demo', '1h');
     clock.advance(40 * MINUTE);
-    assert.equal(sweeps.warnExpiring(), 0, 'not yet within 15 minutes');
+    assert.equal(await sweeps.warnExpiring(), 0, 'not yet within 15 minutes');
     clock.advance(6 * MINUTE);
-    assert.equal(sweeps.warnExpiring(), 1);
-    assert.equal(sweeps.warnExpiring(), 0);
+    assert.equal(await sweeps.warnExpiring(), 1);
+    assert.equal(await sweeps.warnExpiring(), 0);
     assert.equal(seen.filter((e) => e.type === 'expiring').length, 1);
     service.extend(alice, s.id, 30 * MINUTE);
-    assert.equal(sweeps.warnExpiring(), 0, 'the new expiry is 44 minutes away');
+    assert.equal(await sweeps.warnExpiring(), 0, 'the new expiry is 44 minutes away');
     clock.advance(30 * MINUTE);
-    assert.equal(sweeps.warnExpiring(), 1);
+    assert.equal(await sweeps.warnExpiring(), 1);
   });
 
   it('when a sandbox expires, then it is destroyed and recorded as expired', async () => {
     const { sweeps, clock, activeSandbox, store, runtime } = setup();
     const s = await activeSandbox('demo', '1h');
     clock.advance(61 * MINUTE);
-    assert.equal(sweeps.reapExpired(), 1);
+    assert.equal(await sweeps.reapExpired(), 1);
     await waitFor(() => store.get(s.id)?.status === 'DESTROYED', 'DESTROYED');
     assert.equal(store.get(s.id)?.destroyReason, 'expired');
     assert.equal(runtime.clusters.size, 0);
-    assert.equal(sweeps.reapExpired(), 0);
+    assert.equal(await sweeps.reapExpired(), 0);
   });
 
-  it('when a request waits longer than the approval timeout, then it is cancelled', () => {
+  it('when more rows are due than one slice holds, then one sweep handles them all, letting other work run between slices', async () => {
+    const { clock, service, store, seen } = setup();
+    const sweeps = new LifecycleSweeps({
+      service,
+      clock,
+      options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 60 * MINUTE, sliceSize: 3 },
+    });
+    const ids = Array.from(
+      { length: 7 },
+      (_, i) => service.request(alice, { name: `stale-${i}` }, { via: 'slack' }).id,
+    );
+    clock.advance(61 * MINUTE);
+    let otherWorkRan = false;
+    setImmediate(() => {
+      otherWorkRan = true;
+    });
+    const swept = sweeps.expireStaleRequests();
+    assert.equal(otherWorkRan, false);
+    assert.equal(await swept, 7);
+    assert.ok(otherWorkRan, 'the event loop had a turn before the sweep finished');
+    assert.deepEqual(
+      ids.map((id) => store.get(id)?.status),
+      ids.map(() => 'CANCELLED'),
+    );
+    assert.equal(seen.filter((e) => e.type === 'cancelled').length, 7);
+    assert.equal(await sweeps.expireStaleRequests(), 0);
+  });
+
+  it('when a request waits longer than the approval timeout, then it is cancelled', async () => {
     const { sweeps, clock, service, store } = setup();
     const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
     clock.advance(23 * 60 * MINUTE);
-    assert.equal(sweeps.expireStaleRequests(), 0);
+    assert.equal(await sweeps.expireStaleRequests(), 0);
     clock.advance(2 * 60 * MINUTE);
-    assert.equal(sweeps.expireStaleRequests(), 1);
+    assert.equal(await sweeps.expireStaleRequests(), 1);
     assert.equal(store.get(s.id)?.status, 'CANCELLED');
     assert.match(store.get(s.id)?.decisionNote ?? '', /nobody approved it within 24h/);
   });

@@ -70,16 +70,17 @@ export function createSlackApp(deps: SlackAppDeps) {
     timeout: 10_000,
   };
 
+  // No conversation store: nothing here reads `context.conversation`, and Bolt's default one costs every request.
+  const common = {
+    token: settings.botToken,
+    convoStore: false,
+    deferInitialization: true,
+    logger: boltLogger,
+    clientOptions,
+  } as const;
   let app: App;
   if (settings.appToken) {
-    app = new App({
-      token: settings.botToken,
-      appToken: settings.appToken,
-      socketMode: true,
-      deferInitialization: true,
-      logger: boltLogger,
-      clientOptions,
-    });
+    app = new App({ ...common, appToken: settings.appToken, socketMode: true });
   } else {
     if (!settings.signingSecret) {
       throw new Error(
@@ -92,13 +93,7 @@ export function createSlackApp(deps: SlackAppDeps) {
       endpoints: SLACK_EVENTS_PATH,
       logger: boltLogger,
     });
-    app = new App({
-      token: settings.botToken,
-      receiver,
-      deferInitialization: true,
-      logger: boltLogger,
-      clientOptions,
-    });
+    app = new App({ ...common, receiver });
   }
 
   const client = app.client;

@@ -25,7 +25,7 @@ describe('/sandbox commands', () => {
     await h.stop();
   });
 
-  /** Sends a command and returns the ephemeral answer (through the response_url), all text included. */
+  /** Sends a command and returns the ephemeral answer (in the ack or through the response_url), all text included. */
   async function ask(user: string, text: string): Promise<string> {
     const result = await h.driver.command(user, text, { channelId: GENERAL });
     assert.equal(result.status, 200, `${text} was acknowledged`);
@@ -219,6 +219,27 @@ describe('/sandbox commands', () => {
     assert.match(await ask(ALICE, 'extend live 30m'), /Extended \*live\*; it now expires <!date\^/);
     assert.equal(h.sandboxNamed('live').expiresAt, expiresBefore + 30 * 60_000);
     await h.dmTo(ALICE, /\*live\* was extended by 30m/);
+  });
+
+  it('when the response_url is failing, then every answer that needs no Slack call still arrives: it rides in the ack', async () => {
+    h.fake.failAlways('response_url', { status: 500 });
+    try {
+      for (const text of [
+        'list',
+        'status live',
+        'help',
+        'create Bad_Name',
+        'extend live 9999h',
+        'destroy live',
+      ]) {
+        const result = await h.driver.command(ALICE, text, { channelId: GENERAL });
+        const answer = h.fake.responses.find((r) => r.url === result.responseUrl);
+        assert.equal(answer?.via, 'ack', `/sandbox ${text} is answered in its ack`);
+        assert.equal(answer?.status, 200, `Slack accepts the answer to /sandbox ${text}`);
+      }
+    } finally {
+      h.fake.clearFaults();
+    }
   });
 
   it('when alice runs a test suite, then one message in the request thread lists each step, the verdict and a failed step’s stderr', async () => {

@@ -26,8 +26,8 @@ describe('expiry warning DM', () => {
   it('when a sandbox nears expiry, then its owner gets one DM whose Extend works, whose cap is explained, and whose buttons stay polite once it is gone', async () => {
     const { fake, driver, app } = h;
     const sandbox = await h.activeSandbox('soon', '--ttl 10m');
-    assert.equal(app.sweeps.warnExpiring(), 1);
-    assert.equal(app.sweeps.warnExpiring(), 0, 'warned once per expiry');
+    assert.equal(await app.sweeps.warnExpiring(), 1);
+    assert.equal(await app.sweeps.warnExpiring(), 0, 'warned once per expiry');
     const warning = await h.dmTo(ALICE, /expires in/);
     assert.match(textOf(warning), /Your sandbox \*soon\* expires in \d+m/);
     const dm = fake.dmChannelOf(ALICE);

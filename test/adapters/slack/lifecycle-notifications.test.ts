@@ -55,9 +55,9 @@ describe('when nobody decides a request within SANDBOX_APPROVAL_TIMEOUT', () => 
     const approval = await h.approvalMessage('forgotten');
     assert.match(textOf(approval), /approve_request/);
 
-    assert.equal(app.sweeps.expireStaleRequests(), 0, 'not yet: it was filed just now');
+    assert.equal(await app.sweeps.expireStaleRequests(), 0, 'not yet: it was filed just now');
     offsetMs = 24 * HOUR + MINUTE;
-    assert.equal(app.sweeps.expireStaleRequests(), 1);
+    assert.equal(await app.sweeps.expireStaleRequests(), 1);
     assert.equal(h.sandboxNamed('forgotten').status, 'CANCELLED');
 
     const update = await fake.waitForCall('chat.update', (c) => c.args.ts === approval.ts, 5000);

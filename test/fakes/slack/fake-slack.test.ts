@@ -686,6 +686,18 @@ describe('fake Slack: response_url', () => {
     assert.equal(await bad.text(), 'invalid_blocks');
     assert.equal((await post(fake.url('/response/unknown'), { text: 'x' })).status, 404);
   });
+
+  it("when a command's ack carries a message, then it is shown like a response, and refused like one when invalid", () => {
+    const url = fake.responseUrl({ channelId: APPROVALS, userId: ALICE });
+    assert.equal(fake.resolveCommandAck(url, ''), undefined, 'an empty ack shows nothing');
+    assert.equal(fake.resolveCommandAck(url, 'plain words')?.status, 200);
+    const bad = fake.resolveCommandAck(url, { text: 'x', blocks: [section('x'.repeat(3001))] });
+    assert.equal(bad?.status, 400);
+    assert.deepEqual(
+      fake.ephemerals(ALICE).map((e) => [e.text, e.via]),
+      [['plain words', 'ack']],
+    );
+  });
 });
 
 describe('request signing', () => {
@@ -730,8 +742,19 @@ describe('a real Bolt App against the fake', () => {
       assert.equal(command?.is_enterprise_install, 'false');
       assert.equal(command?.response_url, result.responseUrl);
 
-      const response = await fake.waitForResponse();
-      assert.deepEqual(response.body, { text: 'working on it' });
+      const [acked, responded] = await Promise.all([
+        fake.waitForResponse((r) => r.via === 'ack'),
+        fake.waitForResponse((r) => r.via === 'response_url'),
+      ]);
+      assert.deepEqual(acked.body, { text: 'got: create ttl=4h size=small' }, 'the ack is shown too');
+      assert.deepEqual(responded.body, { text: 'working on it' });
+      assert.deepEqual(
+        fake.ephemerals(ALICE).map((e) => [e.text, e.via]),
+        [
+          ['got: create ttl=4h size=small', 'ack'],
+          ['working on it', 'response_url'],
+        ],
+      );
       const dm = await fake.waitForCall('chat.postMessage');
       assert.equal(dm.args.team_id, FAKE_TEAM.id, 'listener clients add team_id');
       assert.equal(fake.callsTo('auth.test')[0]?.token, fake.botToken, 'the App verified its token at start');

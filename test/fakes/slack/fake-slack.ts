@@ -103,7 +103,7 @@ export interface FakeEphemeral {
   readonly text: string;
   readonly blocks: unknown[] | undefined;
   readonly thread_ts: string | undefined;
-  readonly via: 'chat.postEphemeral' | 'response_url';
+  readonly via: 'chat.postEphemeral' | 'response_url' | 'ack';
 }
 
 export interface FakeFile {
@@ -156,6 +156,8 @@ export interface FakeResponse {
   /** The HTTP status the fake answered with. */
   readonly status: number;
   readonly context: ResponseUrlContext;
+  /** Posted to the response_url, or the body of a slash command's acknowledgement (which Slack shows alike). */
+  readonly via: 'response_url' | 'ack';
 }
 
 export interface FakeSlack {
@@ -209,6 +211,11 @@ export interface FakeSlack {
   waitForResponse(predicate?: (response: FakeResponse) => boolean, timeoutMs?: number): Promise<FakeResponse>;
   /** A trigger_id views.open/push accept once, within `triggerTtlMs`. */
   mintTriggerId(userId?: string): string;
+  /**
+   * Shows a slash command's ack body as Slack does, like a message to the command's response_url (checked
+   * the same way; the driver calls this). Returns the journalled answer, or undefined for an empty ack.
+   */
+  resolveCommandAck(responseUrl: string, ack: unknown): FakeResponse | undefined;
   /** Applies an app's view_submission ack to the modal stack (the driver calls this). */
   resolveViewSubmission(viewId: string, ack: unknown): BlockKitRejection | undefined;
 
@@ -759,8 +766,6 @@ class FakeSlackServer implements FakeSlack {
 
   private async handleResponseUrl(id: string, req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     if (await this.answerWithFault('response_url', req, res)) return;
-    const context = this.responseContexts.get(id);
-    const url = this.url(`/response/${id}`);
     const text = raw.toString('utf8');
     let body: Json | string = text;
     try {
@@ -773,11 +778,32 @@ class FakeSlackServer implements FakeSlack {
     } catch {
       // recorded as text, answered below
     }
-    const answer = (status: number, reply: string): void => {
-      this.responseLog.push({ id, url, body, at: Date.now(), status, context: context ?? {} });
-      send(res, status, reply);
-    };
     // Slack answers response_url errors with an HTTP status and the error code as plain text.
+    const { status, reply } = this.receiveResponse(id, body, 'response_url');
+    send(res, status, reply);
+  }
+
+  resolveCommandAck(responseUrl: string, ack: unknown): FakeResponse | undefined {
+    const id = responseUrl.slice(responseUrl.lastIndexOf('/') + 1);
+    if (ack === undefined || ack === '') return undefined;
+    // A string answer is shown as its text; an object one as a message.
+    const body = typeof ack === 'string' ? { text: ack } : isObject(ack) ? ack : String(ack);
+    this.receiveResponse(id, body, 'ack');
+    return this.responseLog.at(-1);
+  }
+
+  /** Checks and applies a message sent to a response_url (or as a command's ack), and journals it. */
+  private receiveResponse(
+    id: string,
+    body: Json | string,
+    via: FakeResponse['via'],
+  ): { status: number; reply: string } {
+    const context = this.responseContexts.get(id);
+    const answer = (status: number, reply: string) => {
+      const url = this.url(`/response/${id}`);
+      this.responseLog.push({ id, url, body, at: Date.now(), status, context: context ?? {}, via });
+      return { status, reply };
+    };
     if (context === undefined) return answer(404, 'expired_url');
     if (typeof body === 'string') return answer(400, 'invalid_payload');
     if (!flag(body, 'delete_original')) {
@@ -787,12 +813,12 @@ class FakeSlackServer implements FakeSlack {
       const problem = checkMessageContent(body.text, body.blocks);
       if (problem !== undefined) return answer(400, problem.error);
     }
-    this.applyResponse(context, body);
-    answer(200, 'ok');
+    this.applyResponse(context, body, via);
+    return answer(200, 'ok');
   }
 
   /** What Slack does with a response_url post: delete/replace the source message, post, or post ephemerally. */
-  private applyResponse(context: ResponseUrlContext, body: Json): void {
+  private applyResponse(context: ResponseUrlContext, body: Json, via: FakeResponse['via']): void {
     const { channelId, userId, messageTs } = context;
     if (channelId === undefined) return;
     const threadTs = str(body, 'thread_ts');
@@ -822,7 +848,7 @@ class FakeSlackServer implements FakeSlack {
         text: typeof body.text === 'string' ? body.text : '',
         blocks: this.blocksOf(body),
         thread_ts: threadTs,
-        via: 'response_url',
+        via,
       });
     }
   }

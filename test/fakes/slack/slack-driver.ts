@@ -211,6 +211,8 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
       response_url: responseUrl,
       trigger_id: triggerId,
     });
+    // Slack shows a command's ack body to the user like a message to the response_url.
+    if (result.status === 200) fake.resolveCommandAck(responseUrl, result.body);
     return { ...result, responseUrl, triggerId };
   }
 

@@ -19,6 +19,13 @@ export const notice = (text: string): RenderedMessage => ({
   blocks: [section(text)],
 });
 
+/** A message only the asker sees: for a command's ack body or its response_url. */
+export const ephemeral = (message: RenderedMessage) => ({
+  response_type: 'ephemeral' as const,
+  text: message.text,
+  blocks: message.blocks,
+});
+
 /** An ephemeral answer through the request's response_url (works in channels the bot is not in). */
 export async function replyEphemeral(
   deps: Pick<SlackDeps, 'call'>,
@@ -28,12 +35,7 @@ export async function replyEphemeral(
 ): Promise<void> {
   if (!respond) return;
   await deps.call('response_url', () =>
-    respond({
-      response_type: 'ephemeral',
-      replace_original: options.replaceOriginal ?? false,
-      text: message.text,
-      blocks: message.blocks,
-    }),
+    respond({ ...ephemeral(message), replace_original: options.replaceOriginal ?? false }),
   );
 }
 

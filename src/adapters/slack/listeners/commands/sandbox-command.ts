@@ -24,17 +24,18 @@ import {
 } from '../../parse-command.js';
 import type { SlackDeps } from '../../slack-deps.js';
 import { cancelRequest, extendSandbox, findSandbox, sendKubeconfig, startTests } from '../operations.js';
-import { describeError, notice, replyEphemeral } from '../replies.js';
+import { describeError, ephemeral, notice, replyEphemeral } from '../replies.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
 /**
- * `/sandbox …`: acknowledges at once, then parses the text, calls the core and answers ephemerally through
- * the response_url. Bad input is answered with what was wrong and the accepted form, and changes nothing.
+ * `/sandbox …`. Most answers come from SQLite alone, so they go back in the acknowledgement itself, as Slack
+ * shows a command's ack body to the user; the few that call Slack (the create modal, the kubeconfig file) or
+ * start kubectl (tests) are acknowledged first and answered through the response_url. Bad input is answered
+ * with what was wrong and the accepted form, and changes nothing.
  */
 export function sandboxCommand(deps: SlackDeps) {
   return async ({ ack, command, respond }: CommandArgs): Promise<void> => {
-    await ack();
     const actor = deps.actors.resolve(command.user_id);
     deps.actors.refreshSoon();
 
@@ -43,10 +44,12 @@ export function sandboxCommand(deps: SlackDeps) {
       parsed = parseCommand(command.text);
     } catch (error) {
       if (!(error instanceof CommandSyntaxError)) throw error;
-      await replyEphemeral(deps, respond, renderUsageError(escapeText(error.message), error.usage));
+      await ack(ephemeral(renderUsageError(escapeText(error.message), error.usage)));
       return;
     }
 
+    const later = answeredLater(parsed);
+    if (later) await ack();
     let reply: RenderedMessage | undefined;
     try {
       reply = await run(deps, actor, parsed, command.trigger_id);
@@ -56,9 +59,16 @@ export function sandboxCommand(deps: SlackDeps) {
         USAGE[parsed.sub as Subcommand],
       );
     }
-    if (reply) await replyEphemeral(deps, respond, reply);
+    if (!later) await ack(reply && ephemeral(reply));
+    else if (reply) await replyEphemeral(deps, respond, reply);
   };
 }
+
+/** Subcommands whose work must not hold up the ack: they call Slack or start kubectl. */
+const answeredLater = (parsed: ParsedCommand): boolean =>
+  parsed.sub === 'kubeconfig' ||
+  parsed.sub === 'test' ||
+  (parsed.sub === 'create' && parsed.input === undefined);
 
 async function run(
   deps: SlackDeps,
