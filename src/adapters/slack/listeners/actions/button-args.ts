@@ -1,11 +1,52 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { Actor } from '../../../../core/policy.js';
+import type { RenderedMessage } from '../../blocks/text.js';
+import type { SlackDeps } from '../../slack-deps.js';
+import { describeError, notice, replyToAction } from '../replies.js';
 
 /** What Bolt passes a button listener. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** Buttons carry the sandbox id in `value`; a missing value reads as an unknown sandbox. */
-export const sandboxIdOf = (action: ButtonAction): string => action.value ?? '';
+const sandboxIdOf = (action: ButtonAction): string => action.value ?? '';
 
 /** True for a click on an ephemeral message (e.g. the `/sandbox destroy` confirmation). */
-export const onEphemeral = (body: BlockAction): boolean =>
+const onEphemeral = (body: BlockAction): boolean =>
   (body.container as { is_ephemeral?: boolean } | undefined)?.is_ephemeral === true;
+
+export interface ClickOptions {
+  /** Shown before a refusal (default :information_source:). */
+  refusalIcon?: string;
+  /** Replace the message clicked on when it is ephemeral, so a confirmation cannot be clicked twice. */
+  replaceEphemeral?: boolean;
+}
+
+/**
+ * Every button does the same around its own work: ack at once, resolve the clicker, run the work (which calls
+ * the core, and may refuse with a SandboxError), and answer the clicker with its message or the refusal.
+ */
+export function onClick(
+  deps: SlackDeps,
+  name: string,
+  work: (
+    actor: Actor,
+    sandboxId: string,
+    body: BlockAction<ButtonAction>,
+  ) => Promise<RenderedMessage | undefined>,
+  options: ClickOptions = {},
+) {
+  return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    const actor = deps.actors.resolve(body.user.id);
+    deps.actors.refreshSoon();
+    const replaceOriginal = options.replaceEphemeral === true && onEphemeral(body);
+    let reply: RenderedMessage | undefined;
+    try {
+      reply = await work(actor, sandboxIdOf(action), body);
+    } catch (error) {
+      const text = describeError(error, deps, { action: name, user: actor.id });
+      reply = notice(`${options.refusalIcon ?? ':information_source:'} ${text}`);
+    }
+    if (reply) await replyToAction(deps, body, respond, reply, { replaceOriginal });
+  };
+}

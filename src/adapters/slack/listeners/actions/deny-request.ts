@@ -3,20 +3,17 @@ import { assertMayDecide } from '../../../../core/policy.js';
 import { describeState } from '../../../../core/sandbox-service.js';
 import { renderDenyModal } from '../../blocks/modals.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { describeError, notice, replyToAction } from '../replies.js';
-import { type ButtonArgs, sandboxIdOf } from './button-args.js';
+import { onClick } from './button-args.js';
 
 /**
  * Deny opens a modal asking for the reason; the denial itself happens when it is submitted. Someone who
  * could not deny (per the core's policy) or a request already decided is answered at once instead.
  */
-export function denyRequest(deps: SlackDeps) {
-  return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
-    await ack();
-    const actor = deps.actors.resolve(body.user.id);
-    deps.actors.refreshSoon();
-    try {
-      const id = sandboxIdOf(action);
+export const denyRequest = (deps: SlackDeps) =>
+  onClick(
+    deps,
+    'deny',
+    async (actor, id, body) => {
       const sandbox = deps.service.get(id);
       if (!sandbox) throw new NotFound(`Sandbox ${id}`);
       assertMayDecide(actor, sandbox, deps.service.options, 'deny');
@@ -25,9 +22,7 @@ export function denyRequest(deps: SlackDeps) {
       }
       const view = renderDenyModal(sandbox, { sandboxId: sandbox.id });
       await deps.call('views.open', () => deps.client.views.open({ trigger_id: body.trigger_id, view }));
-    } catch (error) {
-      const text = describeError(error, deps, { action: 'deny', user: actor.id });
-      await replyToAction(deps, body, respond, notice(`:warning: ${text}`));
-    }
-  };
-}
+      return undefined;
+    },
+    { refusalIcon: ':warning:' },
+  );
