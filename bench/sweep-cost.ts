@@ -3,11 +3,13 @@
  * 1% of them due. Target: flat with table size, below 20 ms at 100k. Reports the whole sweep and its longest
  * slice (the sweeps change at most 100 rows per transaction and yield to the event loop in between).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/adapters/db/open-database.js';
 import { createSandboxStore } from '../src/adapters/db/sandbox-store.js';
+import { startWalCheckpointer } from '../src/adapters/db/wal-checkpointer.js';
 import { createVault } from '../src/adapters/vault/vault.js';
 import { SandboxEvents } from '../src/core/events.js';
 import { LifecycleSweeps } from '../src/core/lifecycle-sweeps.js';
@@ -18,43 +20,58 @@ const SIZES = [1_000, 10_000, 100_000];
 const REPETITIONS = 15;
 const NOW = Date.UTC(2026, 10, 24, 12);
 const MINUTE = 60_000;
+const DUE_AT = NOW - MINUTE;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * Rows as the bot writes them: decided, created, and for ACTIVE ones a port, a delivered kubeconfig (~1.7 KB
+ * encrypted) and an approval message; finished ones destroyed with their kubeconfig dropped. 1% are due
+ * (expiring within the warning window, and already expired), 9% are active until later, 90% are history.
+ */
 function seed(file: string, rows: number) {
   const db = openDatabase(file);
   const insert = db.prepare(`INSERT INTO sandboxes (id, approval_id, name, cluster_name, owner, requested_by,
-    requested_via, servers, agents, ttl_ms, status, requested_at, ready_at, expires_at, updated_at)
-    VALUES (?, ?, ?, ?, 'U0OWNER', 'U0OWNER', 'slack', 1, 0, 3600000, ?, ?, ?, ?, ?)`);
+    requested_via, servers, agents, ttl_ms, reason, status, requested_at, decided_at, decided_by, creating_at,
+    ready_at, expires_at, destroyed_at, destroy_reason, create_attempts, api_port, kubeconfig_enc,
+    kubeconfig_sent_at, approval_channel, approval_ts, updated_at)
+    VALUES (@id, @id, @name, @cluster, @owner, @owner, 'slack', 1, 2, 14400000, 'load test', @status, @requested,
+    @decided, 'U0APPROVER', @decided, @ready, @expires, @destroyed, @destroyReason, 1, @port, @kubeconfig,
+    @sent, 'C0APPROVERS', @approvalTs, @updated)`);
+  const kubeconfig = randomBytes(1280).toString('base64');
   db.transaction(() => {
     for (let i = 0; i < rows; i++) {
-      // 1% due (expiring within the warning window or already expired), 9% active later, 90% history.
       const kind = i % 100 === 0 ? 'due' : i % 10 === 0 ? 'active' : 'old';
-      const status = kind === 'old' ? 'DESTROYED' : 'ACTIVE';
+      const live = kind !== 'old';
       const expires =
-        kind === 'due'
-          ? NOW - MINUTE
-          : kind === 'active'
-            ? NOW + 10 * 60 * MINUTE
-            : NOW - 30 * 24 * 60 * MINUTE;
-      insert.run(
-        `sb-${i}`,
-        `ap-${i}`,
-        `n${i}`,
-        `sbx-n${i}`,
-        status,
-        NOW - 2 * 60 * MINUTE,
-        NOW - 60 * MINUTE,
+        kind === 'due' ? DUE_AT : kind === 'active' ? NOW + 10 * 60 * MINUTE : NOW - 30 * 24 * 60 * MINUTE;
+      const requested = expires - 4 * 60 * MINUTE - 2 * MINUTE;
+      insert.run({
+        id: `sb-${i.toString(36).padStart(6, '0')}`,
+        name: `n${i}`,
+        cluster: `sbx-n${i}`,
+        owner: `U0USER${i % 300}`,
+        status: live ? 'ACTIVE' : 'DESTROYED',
+        requested,
+        decided: requested + MINUTE,
+        ready: requested + 2 * MINUTE,
         expires,
-        NOW,
-      );
+        destroyed: live ? null : expires + MINUTE,
+        destroyReason: live ? null : 'expired',
+        port: live ? 10_000 + i / 10 : 6550 + (i % 450),
+        kubeconfig: live ? kubeconfig : null,
+        sent: requested + 2 * MINUTE,
+        approvalTs: `${Math.floor(requested / 1000)}.000100`,
+        updated: live ? requested + 2 * MINUTE : expires + MINUTE,
+      });
     }
   })();
   return db;
 }
 
 /**
- * Times one sweep, and each of its slices (one transaction each: the longest time the event loop, and so a
- * Slack ack, can be held up by it).
+ * Times one sweep, and each of its slices (one committed transaction each: the longest time the event loop, and
+ * so a Slack ack, can be held up by it). Between repetitions, untimed, the due rows are put back as they were
+ * and the WAL is checkpointed, so every repetition does the same work from the same start.
  */
 async function timeSweep(
   db: ReturnType<typeof openDatabase>,
@@ -75,12 +92,14 @@ async function timeSweep(
       }
     };
   }
+  const restore = db.prepare(`UPDATE sandboxes SET status = 'ACTIVE', destroy_reason = NULL,
+    warned_for_expires_at = NULL WHERE expires_at = ${DUE_AT}`);
   for (let rep = 0; rep < REPETITIONS; rep++) {
-    db.exec('BEGIN'); // every repetition sees the same due rows: the sweep's work is rolled back after timing
     const started = performance.now();
     handled = await sweep();
     ms.push(performance.now() - started);
-    db.exec('ROLLBACK');
+    restore.run();
+    db.pragma('wal_checkpoint(RESTART)');
   }
   return { ms: ms.sort((a, b) => a - b), sliceMs: sliceMs.sort((a, b) => a - b), handled };
 }
@@ -89,6 +108,8 @@ const rows: Record<string, string | number>[] = [];
 for (const size of SIZES) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sweep-bench-'));
   const db = seed(path.join(dir, 'bench.db'), size);
+  // As in the bot: WAL checkpoints on a worker thread, not inside a sweep's commits.
+  const checkpointer = startWalCheckpointer(db, { intervalMs: 1000, logger: quiet });
   const store = createSandboxStore(db, () => NOW);
   const service = new SandboxService({
     store,
@@ -129,6 +150,7 @@ for (const size of SIZES) {
       'longest slice ms': round(sliceMs.at(-1) ?? 0),
     });
   }
+  await checkpointer.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }

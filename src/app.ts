@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLease } from './adapters/db/lease.js';
 import { openDatabase } from './adapters/db/open-database.js';
 import { createSandboxStore } from './adapters/db/sandbox-store.js';
+import { startWalCheckpointer } from './adapters/db/wal-checkpointer.js';
 import { createHttpApp } from './adapters/http/create-http-app.js';
 import { mountApi } from './adapters/http/mount-api.js';
 import { expireRequestsJob } from './adapters/jobs/expire-requests.js';
@@ -31,6 +32,7 @@ import { createLogger } from './lib/logger.js';
 
 const LEASE_TTL_MS = 15_000;
 const QUEUE_POLL_MS = 5_000;
+const WAL_CHECKPOINT_MS = 1_000;
 
 /** What a test may swap for a fake; everything else is built from the config. */
 export interface AppOverrides {
@@ -42,6 +44,8 @@ export interface AppOverrides {
   destroyBackoffMs?: number;
   /** How often the lease holder looks for work other processes left in the database (tests shorten it). */
   queuePollMs?: number;
+  /** How often the WAL is checkpointed in the background (tests shorten it). */
+  walCheckpointMs?: number;
 }
 
 /**
@@ -159,6 +163,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   let server: Server | undefined;
   let stopJobs: (() => Promise<void>) | undefined;
+  let checkpointer: ReturnType<typeof startWalCheckpointer> | undefined;
   let firstReconcile: Promise<unknown> = Promise.resolve();
   let leaseTimer: NodeJS.Timeout | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
@@ -258,6 +263,10 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         const s = http.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
+      checkpointer = startWalCheckpointer(db, {
+        intervalMs: overrides.walCheckpointMs ?? WAL_CHECKPOINT_MS,
+        logger,
+      });
       leadIfFree();
       leaseTimer = setInterval(leadIfFree, LEASE_TTL_MS / 3);
       leaseTimer.unref();
@@ -299,6 +308,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       s?.closeAllConnections();
       await closed;
       if (leading) lease.release();
+      await checkpointer?.stop();
       db.close();
     },
   };

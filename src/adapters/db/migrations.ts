@@ -100,4 +100,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sandboxes_kubeconfig_unsent ON sandboxes (ready_at)
     WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL;
   `,
+  // 6: fewer indexes for a state change to update. Every index whose key or WHERE names `status` is
+  // rewritten by every transition; (status, decided_at) and (owner, status) were two of them. Live rows
+  // (bounded by the quotas) get one covering index for quotas, the queue and the live lists; owners' lists
+  // go by request time; final rows are indexed once, on their way in, for the state gauge. The warning sweep
+  // reads the expiry index (skipping the few rows already warned within the window), so recording a warning
+  // updates no index at all.
+  `
+  DROP INDEX sandboxes_status;
+  DROP INDEX sandboxes_owner;
+  DROP INDEX sandboxes_unwarned_expiry;
+  CREATE INDEX sandboxes_live ON sandboxes (status, owner)
+    WHERE status NOT IN ('DESTROYED', 'FAILED', 'DENIED', 'CANCELLED');
+  CREATE INDEX sandboxes_owner_recent ON sandboxes (owner, requested_at);
+  CREATE INDEX sandboxes_final ON sandboxes (status)
+    WHERE status IN ('DESTROYED', 'FAILED', 'DENIED', 'CANCELLED');
+  `,
 ];

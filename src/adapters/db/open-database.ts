@@ -23,6 +23,8 @@ export function openDatabase(file: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
+    // A statement that changes many rows inside a transaction keeps its undo journal here, not in a temp file.
+    db.pragma('temp_store = MEMORY');
     migrate(db);
     return db;
   } catch (error) {

@@ -2,73 +2,111 @@ import type Database from 'better-sqlite3';
 import { Conflict } from '../../core/errors.js';
 import type { TestResultSummary } from '../../core/events.js';
 import type { AuditEvent, ListFilter, NewSandbox, SandboxPatch, SandboxStore } from '../../core/ports.js';
-import { SANDBOX_STATUSES, type Sandbox, type SandboxStatus } from '../../core/sandbox.js';
+import {
+  FINAL_STATUSES,
+  isFinal,
+  SANDBOX_STATUSES,
+  type Sandbox,
+  type SandboxStatus,
+} from '../../core/sandbox.js';
 import type { Db } from './open-database.js';
 
-interface SandboxRow {
-  id: string;
-  approval_id: string;
-  name: string;
-  cluster_name: string;
-  owner: string;
-  requested_by: string;
-  requested_via: string;
-  servers: number;
-  agents: number;
-  ttl_ms: number;
-  reason: string | null;
-  status: string;
-  requested_at: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  decision_note: string | null;
-  creating_at: number | null;
-  ready_at: number | null;
-  expires_at: number | null;
-  destroyed_at: number | null;
-  warned_for_expires_at: number | null;
-  failure_reason: string | null;
-  destroy_reason: string | null;
-  create_attempts: number;
-  api_port: number | null;
-  approval_channel: string | null;
-  approval_ts: string | null;
-}
+/**
+ * A sandbox row as better-sqlite3 returns it in raw mode: one array in the order of `COLUMNS`. Arrays rather
+ * than objects because turning 27 columns into object properties was the largest cost of reading rows (a list
+ * on the Slack ack path, a sweep's RETURNING).
+ */
+type SandboxRow = [
+  id: string,
+  approvalId: string,
+  name: string,
+  clusterName: string,
+  owner: string,
+  requestedBy: string,
+  requestedVia: Sandbox['requestedVia'],
+  servers: number,
+  agents: number,
+  ttlMs: number,
+  reason: string | null,
+  status: SandboxStatus,
+  requestedAt: number,
+  decidedAt: number | null,
+  decidedBy: string | null,
+  decisionNote: string | null,
+  creatingAt: number | null,
+  readyAt: number | null,
+  expiresAt: number | null,
+  destroyedAt: number | null,
+  warnedForExpiresAt: number | null,
+  failureReason: string | null,
+  destroyReason: string | null,
+  createAttempts: number,
+  apiPort: number | null,
+  approvalChannel: string | null,
+  approvalTs: string | null,
+];
 
-/** Every column but the encrypted kubeconfig, which is read only on purpose. */
+/** Every column but the encrypted kubeconfig, which is read only on purpose; in `SandboxRow`'s order. */
 const COLUMNS = `id, approval_id, name, cluster_name, owner, requested_by, requested_via, servers, agents, ttl_ms, reason,
   status, requested_at, decided_at, decided_by, decision_note, creating_at, ready_at, expires_at, destroyed_at,
   warned_for_expires_at, failure_reason, destroy_reason, create_attempts, api_port, approval_channel, approval_ts`;
 
-function toSandbox(row: SandboxRow): Sandbox {
+function toSandbox([
+  id,
+  approvalId,
+  name,
+  clusterName,
+  owner,
+  requestedBy,
+  requestedVia,
+  servers,
+  agents,
+  ttlMs,
+  reason,
+  status,
+  requestedAt,
+  decidedAt,
+  decidedBy,
+  decisionNote,
+  creatingAt,
+  readyAt,
+  expiresAt,
+  destroyedAt,
+  warnedForExpiresAt,
+  failureReason,
+  destroyReason,
+  createAttempts,
+  apiPort,
+  approvalChannel,
+  approvalTs,
+]: SandboxRow): Sandbox {
   return {
-    id: row.id,
-    approvalId: row.approval_id,
-    name: row.name,
-    clusterName: row.cluster_name,
-    owner: row.owner,
-    requestedBy: row.requested_by,
-    requestedVia: row.requested_via as Sandbox['requestedVia'],
-    servers: row.servers,
-    agents: row.agents,
-    ttlMs: row.ttl_ms,
-    reason: row.reason,
-    status: row.status as SandboxStatus,
-    requestedAt: row.requested_at,
-    decidedAt: row.decided_at,
-    decidedBy: row.decided_by,
-    decisionNote: row.decision_note,
-    creatingAt: row.creating_at,
-    readyAt: row.ready_at,
-    expiresAt: row.expires_at,
-    destroyedAt: row.destroyed_at,
-    warnedForExpiresAt: row.warned_for_expires_at,
-    failureReason: row.failure_reason,
-    destroyReason: row.destroy_reason,
-    createAttempts: row.create_attempts,
-    apiPort: row.api_port,
-    approvalMessage:
-      row.approval_channel && row.approval_ts ? { channel: row.approval_channel, ts: row.approval_ts } : null,
+    id,
+    approvalId,
+    name,
+    clusterName,
+    owner,
+    requestedBy,
+    requestedVia,
+    servers,
+    agents,
+    ttlMs,
+    reason,
+    status,
+    requestedAt,
+    decidedAt,
+    decidedBy,
+    decisionNote,
+    creatingAt,
+    readyAt,
+    expiresAt,
+    destroyedAt,
+    warnedForExpiresAt,
+    failureReason,
+    destroyReason,
+    createAttempts,
+    apiPort,
+    approvalMessage: approvalChannel && approvalTs ? { channel: approvalChannel, ts: approvalTs } : null,
   };
 }
 
@@ -90,6 +128,13 @@ const PATCH_COLUMNS: Record<Exclude<keyof SandboxPatch, 'approvalMessage'>, stri
 
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
 
+/**
+ * The terms that let SQLite use the partial indexes on live rows (`sandboxes_live`, `sandboxes_current_name`);
+ * it matches a partial index's WHERE only when the query repeats it.
+ */
+const FINAL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+const NOT_FINAL = `status NOT IN (${FINAL})`;
+
 /** The SQLite implementation of the core's SandboxStore (better-sqlite3, synchronous). */
 export function createSandboxStore(db: Db, now: () => number = Date.now): SandboxStore {
   // Statements whose SQL depends on the call's shape (filters, patched columns) are prepared once per shape.
@@ -102,43 +147,47 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     }
     return statement;
   };
-  const byId = db.prepare<[string], SandboxRow>(`SELECT ${COLUMNS} FROM sandboxes WHERE id = ?`);
-  const byApprovalId = db.prepare<[string], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE approval_id = ?`,
+  const sandboxRows = <P extends unknown[]>(sql: string) => db.prepare<P, SandboxRow>(sql).raw();
+  const byId = sandboxRows<[string]>(`SELECT ${COLUMNS} FROM sandboxes WHERE id = ?`);
+  const byApprovalId = sandboxRows<[string]>(`SELECT ${COLUMNS} FROM sandboxes WHERE approval_id = ?`);
+  const currentByName = sandboxRows<[string]>(
+    `SELECT ${COLUMNS} FROM sandboxes WHERE name = ? AND ${NOT_FINAL}`,
   );
-  const currentByName = db.prepare<[string], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE name = ? AND status NOT IN ('DESTROYED', 'FAILED', 'DENIED', 'CANCELLED')`,
-  );
-  const queued = db.prepare<[number], SandboxRow>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE status = 'QUEUED' ORDER BY decided_at, requested_at LIMIT ?`,
+  const queued = sandboxRows<[number]>(
+    `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_live WHERE ${NOT_FINAL} AND status = 'QUEUED'
+     ORDER BY decided_at, requested_at LIMIT ?`,
   );
   // The sweeps' set-based transitions: one statement for every due row. INDEXED BY pins the partial indexes:
-  // without statistics SQLite prefers (status, …) and would read every ACTIVE row instead of the due ones.
-  const claimWarnings = db.prepare<[number, number, number], SandboxRow>(
+  // without statistics SQLite prefers others and would read every ACTIVE row instead of the due ones.
+  const claimWarnings = sandboxRows<[number, number, number]>(
     `UPDATE sandboxes SET warned_for_expires_at = expires_at, updated_at = ?
-     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_unwarned_expiry
-                  WHERE status = 'ACTIVE' AND warned_for_expires_at IS NOT expires_at
-                  AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
+                     WHERE status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at
+                     ORDER BY expires_at LIMIT ?)
      RETURNING ${COLUMNS}`,
   );
-  const startExpiry = db.prepare<[number, number, number], SandboxRow>(
+  const startExpiry = sandboxRows<[number, number, number]>(
     `UPDATE sandboxes SET status = 'DESTROYING', destroy_reason = 'expired', updated_at = ?
-     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_active_expiry
-                  WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
+                     WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
      RETURNING ${COLUMNS}`,
   );
-  const cancelStale = db.prepare<[number, string, number, number, number], SandboxRow>(
+  const cancelStale = sandboxRows<[number, string, number, number, number]>(
     `UPDATE sandboxes SET status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?, updated_at = ?
-     WHERE id IN (SELECT id FROM sandboxes INDEXED BY sandboxes_pending_since
-                  WHERE status = 'PENDING_APPROVAL' AND requested_at <= ?
-                  ORDER BY requested_at LIMIT ?)
+     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_pending_since
+                     WHERE status = 'PENDING_APPROVAL' AND requested_at <= ?
+                     ORDER BY requested_at LIMIT ?)
      RETURNING ${COLUMNS}`,
   );
   const ports = db.prepare<[], { api_port: number }>(
     `SELECT api_port FROM sandboxes WHERE status IN ('CREATING', 'ACTIVE', 'DESTROYING') AND api_port IS NOT NULL`,
   );
-  const byStatus = db.prepare<[], { status: string; n: number }>(
-    'SELECT status, count(*) AS n FROM sandboxes GROUP BY status',
+  // Two reads so each goes through its partial index: live rows are few, final rows only grow.
+  const liveByStatus = db.prepare<[], { status: SandboxStatus; n: number }>(
+    `SELECT status, count(*) AS n FROM sandboxes WHERE ${NOT_FINAL} GROUP BY status`,
+  );
+  const finalByStatus = db.prepare<[], { status: SandboxStatus; n: number }>(
+    `SELECT status, count(*) AS n FROM sandboxes WHERE status IN (${FINAL}) GROUP BY status`,
   );
   const getKubeconfig = db.prepare<[string], { kubeconfig_enc: string | null }>(
     'SELECT kubeconfig_enc FROM sandboxes WHERE id = ?',
@@ -155,7 +204,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const finishDelivery = db.prepare(
     'UPDATE sandboxes SET kubeconfig_sent_at = ?, kubeconfig_claimed_at = NULL WHERE id = ?',
   );
-  const undelivered = db.prepare<[number, number], SandboxRow>(
+  const undelivered = sandboxRows<[number, number]>(
     `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_kubeconfig_unsent
      WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL AND ready_at <= ? ORDER BY ready_at LIMIT ?`,
   );
@@ -211,6 +260,9 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     list(filter: ListFilter) {
       const where: string[] = [];
       const params: unknown[] = [];
+      // Filters on live states go through the index of live rows (few), not an owner's or the whole history.
+      const live = filter.statuses?.every((status) => !isFinal(status)) ?? false;
+      if (live) where.push(NOT_FINAL);
       if (filter.owner !== undefined) {
         where.push('owner = ?');
         params.push(filter.owner);
@@ -223,20 +275,27 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
         where.push(`status IN (${placeholders(filter.statuses)})`);
         params.push(...filter.statuses);
       }
-      const sql = `SELECT ${COLUMNS} FROM sandboxes ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY requested_at DESC LIMIT ?`;
-      return (cached(sql).all(...params, filter.limit ?? 200) as SandboxRow[]).map(toSandbox);
+      const sql = `SELECT ${COLUMNS} FROM sandboxes ${live ? 'INDEXED BY sandboxes_live' : ''}
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC LIMIT ?`;
+      return (
+        cached(sql)
+          .raw()
+          .all(...params, filter.limit ?? 200) as SandboxRow[]
+      ).map(toSandbox);
     },
 
     count({ owner, statuses }) {
-      const sql = `SELECT count(*) AS n FROM sandboxes WHERE status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
+      const live = statuses.every((status) => !isFinal(status)) ? `${NOT_FINAL} AND ` : '';
+      const sql = `SELECT count(*) FROM sandboxes WHERE ${live}status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
       const params: unknown[] = owner === undefined ? [...statuses] : [...statuses, owner];
-      return (cached(sql).get(...params) as { n: number }).n;
+      return cached(sql)
+        .pluck()
+        .get(...params) as number;
     },
 
     countByStatus() {
       const counts = Object.fromEntries(SANDBOX_STATUSES.map((s) => [s, 0])) as Record<SandboxStatus, number>;
-      for (const { status, n } of byStatus.all()) counts[status as SandboxStatus] = n;
+      for (const { status, n } of [...liveByStatus.all(), ...finalByStatus.all()]) counts[status] = n;
       return counts;
     },
 

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../../src/adapters/db/migrations.js';
+import { openDatabase } from '../../../src/adapters/db/open-database.js';
+import { createSandboxStore } from '../../../src/adapters/db/sandbox-store.js';
+import { LIVE_STATUSES, QUOTA_STATUSES } from '../../../src/core/sandbox.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A database as version 5 of the schema left it, with sandboxes of two owners in live and final states. */
+function databaseAtVersion5(file: string): void {
+  const db = new Database(file);
+  for (const sql of MIGRATIONS.slice(0, 5)) db.exec(sql);
+  db.pragma('user_version = 5');
+  const insert = db.prepare(`INSERT INTO sandboxes (id, approval_id, name, cluster_name, owner, requested_by,
+    requested_via, servers, agents, ttl_ms, status, requested_at, decided_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'slack', 1, 0, 3600000, ?, ?, ?, ?)`);
+  const rows: [string, string, string][] = [
+    ['old1', 'U0ALICE', 'DESTROYED'],
+    ['old2', 'U0ALICE', 'FAILED'],
+    ['old3', 'U0BOB', 'DENIED'],
+    ['run1', 'U0ALICE', 'ACTIVE'],
+    ['wait1', 'U0BOB', 'QUEUED'],
+    ['wait2', 'U0ALICE', 'QUEUED'],
+    ['ask1', 'U0BOB', 'PENDING_APPROVAL'],
+  ];
+  rows.forEach(([name, owner, status], i) => {
+    insert.run(
+      `sb-${name}`,
+      `ap-${name}`,
+      name,
+      `sbx-${name}`,
+      owner,
+      owner,
+      status,
+      1000 + i,
+      2000 - i,
+      1000,
+    );
+  });
+  db.close();
+}
+
+describe('the SQLite sandbox store', () => {
+  it('when a database from schema version 5 is opened, then its rows are kept and read the same through the new indexes', () => {
+    const file = path.join(dir, 'v5.db');
+    databaseAtVersion5(file);
+    const db = openDatabase(file);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+      const store = createSandboxStore(db);
+
+      const counts = store.countByStatus();
+      assert.deepEqual(
+        { ...counts },
+        {
+          PENDING_APPROVAL: 1,
+          QUEUED: 2,
+          CREATING: 0,
+          ACTIVE: 1,
+          DESTROYING: 0,
+          DESTROYED: 1,
+          FAILED: 1,
+          DENIED: 1,
+          CANCELLED: 0,
+        },
+      );
+      assert.equal(store.count({ owner: 'U0ALICE', statuses: QUOTA_STATUSES }), 2);
+      assert.equal(store.count({ statuses: QUOTA_STATUSES }), 4);
+
+      const names = (filter: Parameters<typeof store.list>[0]) => store.list(filter).map((s) => s.name);
+      assert.deepEqual(names({ owner: 'U0ALICE', statuses: LIVE_STATUSES }), ['wait2', 'run1']);
+      assert.deepEqual(names({ owner: 'U0ALICE' }), ['wait2', 'run1', 'old2', 'old1']);
+      assert.deepEqual(names({ statuses: ['DESTROYED', 'DENIED'] }), ['old3', 'old1']);
+      assert.deepEqual(names({ statuses: ['PENDING_APPROVAL'] }), ['ask1']);
+      // The queue goes by approval time: wait2 was approved first.
+      assert.deepEqual(
+        store.queued(5).map((s) => s.name),
+        ['wait2', 'wait1'],
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
