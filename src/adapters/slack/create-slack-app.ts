@@ -10,6 +10,7 @@ import { toBoltLogger } from './bolt-logger.js';
 import { dedupeEvents } from './dedupe-events.js';
 import { registerListeners } from './listeners/index.js';
 import { SlackNotifier } from './notifier.js';
+import { createResponseUrlPoster } from './response-url.js';
 import { createSlackCall, type SlackErrorCounter, slackErrorCode } from './slack-call.js';
 import type { SlackDeps } from './slack-deps.js';
 import { trackInFlight } from './track-in-flight.js';
@@ -137,6 +138,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     home,
     client,
     call,
+    postToResponseUrl: createResponseUrlPoster(),
     clock,
     logger,
     approversChannel: settings.approversChannel,

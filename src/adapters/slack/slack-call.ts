@@ -36,8 +36,10 @@ export function slackErrorCode(error: unknown): string {
       if (/rate limit/i.test(original)) return 'ratelimited';
       return /abort|timeout/i.test(original) ? 'timeout' : 'request_failed';
     }
-    case 'slack_bolt_respond_error':
-      return `response_url_http_${String(e.statusCode)}`;
+    case 'response_url_error':
+      return e.statusCode === undefined
+        ? 'response_url_unreachable'
+        : `response_url_http_${String(e.statusCode)}`;
     default:
       return 'unexpected';
   }

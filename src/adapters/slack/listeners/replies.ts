@@ -1,4 +1,3 @@
-import type { RespondFn } from '@slack/bolt';
 import { SandboxError } from '../../../core/errors.js';
 import { renderNoticeModal } from '../blocks/modals.js';
 import { mentionIds, type RenderedMessage, section } from '../blocks/text.js';
@@ -28,14 +27,17 @@ export const ephemeral = (message: RenderedMessage) => ({
 
 /** An ephemeral answer through the request's response_url (works in channels the bot is not in). */
 export async function replyEphemeral(
-  deps: Pick<SlackDeps, 'call'>,
-  respond: RespondFn | undefined,
+  deps: Pick<SlackDeps, 'call' | 'postToResponseUrl'>,
+  responseUrl: string | undefined,
   message: RenderedMessage,
   options: { replaceOriginal?: boolean } = {},
 ): Promise<void> {
-  if (!respond) return;
+  if (!responseUrl) return;
   await deps.call('response_url', () =>
-    respond({ ...ephemeral(message), replace_original: options.replaceOriginal ?? false }),
+    deps.postToResponseUrl(responseUrl, {
+      ...ephemeral(message),
+      replace_original: options.replaceOriginal ?? false,
+    }),
   );
 }
 
@@ -43,6 +45,7 @@ export async function replyEphemeral(
 export interface ActionSource {
   container?: { type?: string };
   trigger_id?: string;
+  response_url?: string;
 }
 
 /**
@@ -50,18 +53,17 @@ export interface ActionSource {
  * no ephemeral messages), with a small modal opened by the click's trigger_id.
  */
 export async function replyToAction(
-  deps: Pick<SlackDeps, 'call' | 'client'>,
+  deps: Pick<SlackDeps, 'call' | 'client' | 'postToResponseUrl'>,
   body: ActionSource,
-  respond: RespondFn | undefined,
   message: RenderedMessage,
   options: { replaceOriginal?: boolean; title?: string } = {},
 ): Promise<void> {
-  if (body.container?.type === 'view' || !respond) {
+  if (body.container?.type === 'view' || !body.response_url) {
     const triggerId = body.trigger_id;
     if (!triggerId) return;
     const view = renderNoticeModal(options.title ?? 'Sandboxes', message.blocks);
     await deps.call('views.open', () => deps.client.views.open({ trigger_id: triggerId, view }));
     return;
   }
-  await replyEphemeral(deps, respond, message, options);
+  await replyEphemeral(deps, body.response_url, message, options);
 }

@@ -35,7 +35,7 @@ export function onClick(
   ) => Promise<RenderedMessage | undefined>,
   options: ClickOptions = {},
 ) {
-  return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
     await ack();
     const actor = deps.actors.resolve(body.user.id);
     deps.actors.refreshSoon();
@@ -47,6 +47,6 @@ export function onClick(
       const text = describeError(error, deps, { action: name, user: actor.id });
       reply = notice(`${options.refusalIcon ?? ':information_source:'} ${text}`);
     }
-    if (reply) await replyToAction(deps, body, respond, reply, { replaceOriginal });
+    if (reply) await replyToAction(deps, body, reply, { replaceOriginal });
   };
 }

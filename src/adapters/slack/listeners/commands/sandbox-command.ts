@@ -35,7 +35,7 @@ type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
  * with what was wrong and the accepted form, and changes nothing.
  */
 export function sandboxCommand(deps: SlackDeps) {
-  return async ({ ack, command, respond }: CommandArgs): Promise<void> => {
+  return async ({ ack, command }: CommandArgs): Promise<void> => {
     const actor = deps.actors.resolve(command.user_id);
     deps.actors.refreshSoon();
 
@@ -60,7 +60,7 @@ export function sandboxCommand(deps: SlackDeps) {
       );
     }
     if (!later) await ack(reply && ephemeral(reply));
-    else if (reply) await replyEphemeral(deps, respond, reply);
+    else if (reply) await replyEphemeral(deps, command.response_url, reply);
   };
 }
 
