@@ -134,6 +134,7 @@ const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(
  */
 const FINAL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 const NOT_FINAL = `status NOT IN (${FINAL})`;
+const onlyLive = (statuses: readonly SandboxStatus[]) => statuses.every((status) => !isFinal(status));
 
 /** The SQLite implementation of the core's SandboxStore (better-sqlite3, synchronous). */
 export function createSandboxStore(db: Db, now: () => number = Date.now): SandboxStore {
@@ -261,7 +262,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
       const where: string[] = [];
       const params: unknown[] = [];
       // Filters on live states go through the index of live rows (few), not an owner's or the whole history.
-      const live = filter.statuses?.every((status) => !isFinal(status)) ?? false;
+      const live = filter.statuses !== undefined && onlyLive(filter.statuses);
       if (live) where.push(NOT_FINAL);
       if (filter.owner !== undefined) {
         where.push('owner = ?');
@@ -285,7 +286,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     count({ owner, statuses }) {
-      const live = statuses.every((status) => !isFinal(status)) ? `${NOT_FINAL} AND ` : '';
+      const live = onlyLive(statuses) ? `${NOT_FINAL} AND ` : '';
       const sql = `SELECT count(*) FROM sandboxes WHERE ${live}status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
       const params: unknown[] = owner === undefined ? [...statuses] : [...statuses, owner];
       return cached(sql)
