@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLease } from './adapters/db/lease.js';
 import { openDatabase } from './adapters/db/open-database.js';
@@ -16,7 +16,7 @@ import { createKubectlSmokeTester } from './adapters/kubectl/kubectl-smoke-teste
 import { createMcpServer } from './adapters/mcp/create-mcp-server.js';
 import { createMcpHttpHandler } from './adapters/mcp/handle-mcp-http.js';
 import { createMetrics } from './adapters/metrics/metrics.js';
-import { createSlackApp } from './adapters/slack/create-slack-app.js';
+import { createSlackApp, SLACK_EVENTS_PATH } from './adapters/slack/create-slack-app.js';
 import { createVault, loadEncryptionKey } from './adapters/vault/vault.js';
 import type { Config } from './config.js';
 import { SandboxEvents } from './core/events.js';
@@ -133,8 +133,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     },
   });
 
-  // Slack (when configured) mounts POST /slack/events on the shared app before anything parses bodies:
-  // Bolt verifies the signature over the raw bytes.
+  // Slack (when configured, in HTTP mode) answers /slack/events itself, ahead of express: the ack path.
   const { botToken, approversChannel } = config.slack;
   const slack =
     botToken && approversChannel
@@ -146,7 +145,6 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
           clock,
           logger,
           slackErrors: metrics.slackErrors,
-          http,
         })
       : undefined;
 
@@ -260,7 +258,14 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     /** Starts the HTTP server and the provisioner; resolves with the bound port. */
     async start(): Promise<{ port: number }> {
       server = await new Promise<Server>((resolve, reject) => {
-        const s = http.listen(config.port, config.host, () => resolve(s));
+        const receiver = slack?.receiver;
+        const s = createServer((req, res) => {
+          const url = req.url ?? '';
+          if (receiver && (url === SLACK_EVENTS_PATH || url.startsWith(`${SLACK_EVENTS_PATH}?`)))
+            receiver.handle(req, res);
+          else http(req, res);
+        });
+        s.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
       checkpointer = startWalCheckpointer(db, {

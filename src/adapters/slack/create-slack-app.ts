@@ -1,5 +1,4 @@
-import { App, ExpressReceiver, webApi } from '@slack/bolt';
-import type { Application } from 'express';
+import { App, webApi } from '@slack/bolt';
 import type { SandboxEvents } from '../../core/events.js';
 import type { Clock, Logger } from '../../core/ports.js';
 import type { SandboxService } from '../../core/sandbox-service.js';
@@ -8,6 +7,7 @@ import { ActorResolver } from './actor-resolver.js';
 import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { dedupeEvents } from './dedupe-events.js';
+import { SlackEventsReceiver } from './events-receiver.js';
 import { registerListeners } from './listeners/index.js';
 import { SlackNotifier } from './notifier.js';
 import { createResponseUrlPoster } from './response-url.js';
@@ -37,8 +37,6 @@ export interface SlackAppDeps {
   clock: Clock;
   logger: Logger;
   slackErrors: SlackErrorCounter;
-  /** The express app every door shares; Bolt's route is mounted on it before any body parser. */
-  http: Application;
 }
 
 /** Where Slack's signed requests arrive in HTTP mode (commands, interactivity and events alike). */
@@ -48,8 +46,8 @@ const INIT_RETRY_MS = [5_000, 15_000, 30_000, 60_000, 300_000];
 
 /**
  * Builds the Bolt app and the Slack side of the bot: listeners, notifier, actor resolver, App Home. In HTTP
- * mode Bolt's ExpressReceiver mounts `POST /slack/events` on the shared express app, so Slack, health,
- * metrics, REST and MCP share one port; in Socket Mode (SLACK_APP_TOKEN) no route is needed.
+ * mode the bot's server passes requests to `/slack/events` to `receiver` (Slack, health, metrics, REST and
+ * MCP share one port); in Socket Mode (SLACK_APP_TOKEN) there is no receiver.
  *
  * Nothing talks to Slack until `start()`: `auth.test` runs there (Bolt's `deferInitialization`), so a bad
  * token or an unreachable Slack is a logged error and a retry, never a crashed process.
@@ -80,6 +78,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     clientOptions,
   } as const;
   let app: App;
+  let receiver: SlackEventsReceiver | undefined;
   if (settings.appToken) {
     app = new App({ ...common, appToken: settings.appToken, socketMode: true });
   } else {
@@ -88,12 +87,7 @@ export function createSlackApp(deps: SlackAppDeps) {
         'SLACK_SIGNING_SECRET is required for the Slack app in HTTP mode (or set SLACK_APP_TOKEN)',
       );
     }
-    const receiver = new ExpressReceiver({
-      signingSecret: settings.signingSecret,
-      app: deps.http,
-      endpoints: SLACK_EVENTS_PATH,
-      logger: boltLogger,
-    });
+    receiver = new SlackEventsReceiver({ signingSecret: settings.signingSecret, logger });
     app = new App({ ...common, receiver });
   }
 
@@ -200,6 +194,8 @@ export function createSlackApp(deps: SlackAppDeps) {
 
   return {
     app,
+    /** HTTP mode: answers the requests the server receives at SLACK_EVENTS_PATH. */
+    receiver,
     notifier,
     actors,
     home,

@@ -1,0 +1,196 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseForm } from 'node:querystring';
+import { type App, ErrorCode, type Receiver, ReceiverMultipleAckError } from '@slack/bolt';
+import type { Logger } from '../../core/ports.js';
+
+export interface EventsReceiverOptions {
+  signingSecret: string;
+  logger: Logger;
+  /** Larger bodies get 413 (Bolt's limit: 4 MB). */
+  maxBodyBytes?: number;
+  /** A request no listener acknowledged within this long gets 404, as Bolt's receivers answer (3,001 ms). */
+  unackedAfterMs?: number;
+  now?: () => number;
+}
+
+/** Slack refuses requests signed more than five minutes from now; so do we (replays, clock skew). */
+const MAX_SKEW_SECONDS = 5 * 60;
+
+/**
+ * Slack's HTTP door: a Bolt receiver on node:http. It does what Bolt's ExpressReceiver does for a request to
+ * /slack/events (verify the v0 signature over the raw body, answer `ssl_check` and `url_verification`, hand
+ * the payload to `App.processEvent`, send what the listener acks, answer 401/500 when processing fails before
+ * an ack, 404 when nothing acks in time) without express and raw-body in front of it, and sends each ack with
+ * a Content-Length in one write instead of a chunked body. Measured on the ack benchmark's bare app: 0.14 ms
+ * CPU per request against 0.36 ms for ExpressReceiver.
+ *
+ * The server is the bot's own (one port for Slack, REST, MCP and metrics): it passes Slack's requests to
+ * `handle`; `start` and `stop` have nothing to do.
+ */
+export class SlackEventsReceiver implements Receiver {
+  private bolt: App | undefined;
+  private readonly maxBodyBytes: number;
+  private readonly unackedAfterMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: EventsReceiverOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.unackedAfterMs = options.unackedAfterMs ?? 3_001;
+    this.now = options.now ?? Date.now;
+  }
+
+  init(app: App): void {
+    this.bolt = app;
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Answers one request to the events URL (POST; other methods get 405). */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      send(res, 405);
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= this.maxBodyBytes) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > this.maxBodyBytes) {
+        this.refuse(res, 413, `the body is larger than ${this.maxBodyBytes} bytes`);
+        return;
+      }
+      this.dispatch(req, res, Buffer.concat(chunks, size));
+    });
+    req.on('error', () => {
+      // The client went away mid-body: nobody is left to answer.
+    });
+  };
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+    const unsigned = this.checkSignature(req, raw);
+    if (unsigned) {
+      this.refuse(res, 401, unsigned);
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(raw.toString('utf8'), req.headers['content-type']);
+    } catch {
+      this.refuse(res, 400, 'the body is neither a form nor JSON Slack sends');
+      return;
+    }
+    if (body.ssl_check) {
+      send(res, 200);
+      return;
+    }
+    if (body.type === 'url_verification') {
+      send(res, 200, { challenge: body.challenge });
+      return;
+    }
+    const bolt = this.bolt;
+    if (!bolt) {
+      this.refuse(res, 503, 'the Slack app is not initialised');
+      return;
+    }
+
+    let acked = false;
+    const timer = setTimeout(() => {
+      if (acked) return;
+      acked = true;
+      this.options.logger.error(
+        { type: body.type },
+        `a Slack request was not acknowledged within ${this.unackedAfterMs} ms: no listener handles it (answered 404)`,
+      );
+      send(res, 404);
+    }, this.unackedAfterMs);
+    const ack = async (response?: unknown): Promise<void> => {
+      if (acked) throw new ReceiverMultipleAckError();
+      acked = true;
+      clearTimeout(timer);
+      send(res, 200, response);
+    };
+    const retryNum = header(req.headers['x-slack-retry-num']);
+    const retryReason = header(req.headers['x-slack-retry-reason']);
+    bolt
+      .processEvent({
+        body,
+        ack,
+        ...(retryNum === undefined ? {} : { retryNum: Number.parseInt(retryNum, 10) }),
+        ...(retryReason === undefined ? {} : { retryReason }),
+      })
+      .catch((error: unknown) => {
+        // The app's error handler has logged it; what is left is to answer, if the listener has not.
+        if (acked) return;
+        acked = true;
+        clearTimeout(timer);
+        send(res, (error as { code?: string }).code === ErrorCode.AuthorizationError ? 401 : 500);
+      });
+  }
+
+  /** Why the request is not Slack's (missing or stale timestamp, bad signature), or undefined if it is. */
+  private checkSignature(req: IncomingMessage, raw: Buffer): string | undefined {
+    const timestamp = header(req.headers['x-slack-request-timestamp']);
+    const signature = header(req.headers['x-slack-signature']);
+    if (!timestamp || !signature) return 'the signature headers are missing';
+    const seconds = Number(timestamp);
+    if (!Number.isInteger(seconds)) return 'the request timestamp is not a number';
+    if (Math.abs(this.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
+      return 'the request timestamp is more than five minutes from now';
+    const expected = Buffer.from(
+      `v0=${createHmac('sha256', this.options.signingSecret).update(`v0:${timestamp}:`).update(raw).digest('hex')}`,
+    );
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return 'the signature does not match (is SLACK_SIGNING_SECRET the app’s?)';
+    return undefined;
+  }
+
+  private refuse(res: ServerResponse, status: number, reason: string): void {
+    this.options.logger.warn({ status, reason }, `refused a request to the Slack events URL: ${reason}`);
+    send(res, status);
+  }
+}
+
+/** One write: status, headers with Content-Length, body (a string as is, anything else as JSON). */
+function send(res: ServerResponse, status: number, response?: unknown): void {
+  if (response === undefined || response === '' || response === null) {
+    res.writeHead(status, { 'content-length': 0 }).end();
+    return;
+  }
+  const json = typeof response !== 'string';
+  const text = json ? JSON.stringify(response) : response;
+  res
+    .writeHead(status, {
+      ...(json ? { 'content-type': 'application/json' } : {}),
+      'content-length': Buffer.byteLength(text),
+    })
+    .end(text);
+}
+
+/** Commands and interactivity come as forms (interactivity as JSON in `payload`), events as JSON. */
+function parseBody(text: string, contentType: string | undefined): Record<string, unknown> {
+  let parsed: unknown;
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+    const form = parseForm(text);
+    parsed = typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
+  } else {
+    parsed = JSON.parse(text);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('not an object');
+  return parsed as Record<string, unknown>;
+}
+
+const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
