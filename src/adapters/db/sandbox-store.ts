@@ -226,13 +226,16 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     VALUES (@id, @approvalId, @name, @clusterName, @owner, @requestedBy, @requestedVia, @servers, @agents, @ttlMs,
     @reason, @status, @requestedAt, 0, @requestedAt)`);
 
+  // One wrapper for every transaction: better-sqlite3 builds a new one (and its variants) per db.transaction().
+  const inTransaction = db.transaction((fn: () => unknown) => fn());
+
   const get = (id: string) => {
     const row = byId.get(id);
     return row ? toSandbox(row) : undefined;
   };
 
   return {
-    transaction: (fn) => db.transaction(fn).immediate(),
+    transaction: <T>(fn: () => T) => inTransaction.immediate(fn) as T,
 
     insert(sandbox: NewSandbox) {
       try {
