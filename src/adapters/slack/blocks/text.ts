@@ -27,6 +27,8 @@ export const LIMITS = {
 
 /** Cuts `text` to at most `max` characters (code points, as Slack counts), ending with "…" when cut. */
 export function truncate(text: string, max: number): string {
+  // UTF-16 length is never below the count of characters: most texts are short and need no splitting.
+  if (text.length <= max) return text;
   const chars = [...text];
   if (chars.length <= max) return text;
   return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
@@ -34,6 +36,7 @@ export function truncate(text: string, max: number): string {
 
 /** Keeps the end of `text` (the interesting part of a tool's output), starting with "…" when cut. */
 export function tail(text: string, max: number): string {
+  if (text.length <= max) return text;
   const chars = [...text];
   if (chars.length <= max) return text;
   return `…${chars.slice(chars.length - max + 1).join('')}`;
