@@ -1,10 +1,11 @@
 /**
  * Benchmark 1: how fast the bot acknowledges Slack. Signed `/sandbox` commands and Approve clicks at 1, 16 and
- * 64 concurrent clients against the real bot (`src/main.ts serve` in its own process, Slack door in HTTP mode,
- * the fake Slack in a third process), while 10 provisions are in flight on the fake k3d. The floor is a bare
- * node:http server (its own process too) that verifies the same signatures and answers `{}`, measured in the
- * same run with the same requests. Target: bot p99 within 3x of the floor and below 50 ms. A bare Bolt app whose
- * listeners only ack (its own process too) is measured alongside, to tell the framework's share from the bot's.
+ * 64 concurrent clients against the real bot (compiled and run with plain node as `npm start` runs it, in its own
+ * process, Slack door in HTTP mode, the fake Slack in a third process), while 10 provisions are in flight on the
+ * fake k3d. The floor is a bare node:http server (its own process too) that verifies the same signatures and
+ * answers `{}`, measured in the same run with the same requests. Target: bot p99 within 3x of the floor and below
+ * 50 ms. A bare Bolt app whose listeners only ack (on the bot's receiver, its own process too) is measured
+ * alongside, to tell the framework's share from the bot's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createFakeK3d } from '../test/fakes/k3d/fake-k3d.js';
 import { startBotProcess } from '../test/helpers/bot-process.js';
 import { cpuMsOf, startFloorServer, startRemoteFakeSlack } from './lib/children.js';
+import { compileForBench } from './lib/compile.js';
 import { type LoadResult, runLoad, summarize } from './lib/load.js';
 import { report, round } from './lib/report.js';
 import { buttonClick, postSigned, slashCommand } from './lib/slack-requests.js';
@@ -31,27 +33,32 @@ const [load1, load5, load15] = os.loadavg().map((n) => round(n));
 const loadAtStart = { '1 min': load1, '5 min': load5, '15 min': load15 };
 const k3d = createFakeK3d({ knobs: { FAKE_K3D_DELAY_MS: 10 * 60_000 } });
 const slack = await startRemoteFakeSlack();
-const floor = await startFloorServer(slack.signingSecret);
-const bolt = await startFloorServer(slack.signingSecret, 'bolt');
+// Every server measured runs as JavaScript with plain node, as `npm start` runs the bot.
+const compiled = compileForBench(['bench/lib/floor-server.ts', 'bench/lib/bolt-floor-server.ts']);
+const floor = await startFloorServer(slack.signingSecret, 'node:http', compiled);
+const bolt = await startFloorServer(slack.signingSecret, 'bolt', compiled);
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-ack-'));
-const bot = await startBotProcess({
-  ...k3d.env,
-  DATA_DIR: dataDir,
-  LOG_LEVEL: 'info',
-  K3D_BIN: k3d.binPath,
-  KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
-  SANDBOX_AUTO_SMOKE_TEST: 'false',
-  SANDBOX_PROVISION_CONCURRENCY: String(IN_FLIGHT),
-  SANDBOX_MAX_PER_USER: String(IN_FLIGHT),
-  SANDBOX_MAX_TOTAL: '100',
-  SLACK_BOT_TOKEN: slack.botToken,
-  SLACK_SIGNING_SECRET: slack.signingSecret,
-  SLACK_API_URL: slack.apiUrl,
-  SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
-  SLACK_AUDIT_CHANNEL: 'C0AUDIT',
-  SLACK_APPROVERS: BOB,
-  SLACK_ADMINS: 'U0ADMIN',
-});
+const bot = await startBotProcess(
+  {
+    ...k3d.env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    K3D_BIN: k3d.binPath,
+    KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
+    SANDBOX_AUTO_SMOKE_TEST: 'false',
+    SANDBOX_PROVISION_CONCURRENCY: String(IN_FLIGHT),
+    SANDBOX_MAX_PER_USER: String(IN_FLIGHT),
+    SANDBOX_MAX_TOTAL: '100',
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: slack.signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
+    SLACK_AUDIT_CHANNEL: 'C0AUDIT',
+    SLACK_APPROVERS: BOB,
+    SLACK_ADMINS: 'U0ADMIN',
+  },
+  { main: path.join(compiled, 'src', 'main.js') },
+);
 const appUrl = `${bot.url}/slack/events`;
 const secret = slack.signingSecret;
 const responseUrl = (i: number) => slack.responseUrls[i % slack.responseUrls.length] as string;
@@ -227,7 +234,7 @@ try {
       responseUrlPosts: fakeSlack.responses,
       botWarningsOrErrors: problems.length,
       process:
-        'bot = node --import tsx src/main.ts serve (LOG_LEVEL=info); fake Slack and floor in their own processes',
+        'bot = node <src compiled>/main.js serve, as npm start runs it (LOG_LEVEL=info); fake Slack and floor in their own processes',
     },
   });
   console.log('First request of each client on a new connection (not in the table above):');

@@ -10,8 +10,6 @@
  * memory rather than made by the fake k3d executable: 4,000 Node start-ups (create, kubeconfig, delete, list
  * per sandbox, ~100 ms of CPU each) would dominate the run and allocate nothing in the measured process.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { SandboxStatus } from '../src/core/sandbox.js';
 import { type Forked, forkModule, type RemoteFakeSlack, startRemoteFakeSlack } from './lib/children.js';
+import { compileForBench } from './lib/compile.js';
 import { report, round } from './lib/report.js';
 import { buttonClick, postSigned, slashCommand } from './lib/slack-requests.js';
 
@@ -29,30 +28,6 @@ const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Compiles src/ and memory-app.ts to JavaScript under node_modules/.cache (so packages still resolve). */
-function compile(): string {
-  const dir = path.join(ROOT, 'node_modules', '.cache', 'k3d-sandbox-bot-bench');
-  mkdirSync(dir, { recursive: true });
-  const tsconfig = path.join(dir, 'tsconfig.json');
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: path.join(ROOT, 'tsconfig.json'),
-      compilerOptions: { noEmit: false, rootDir: ROOT, outDir: path.join(dir, 'out') },
-      include: [path.join(ROOT, 'src'), path.join(ROOT, 'bench', 'lib', 'memory-app.ts')],
-    }),
-  );
-  const tsc = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-  return path.join(dir, 'out', 'bench', 'lib', 'memory-app.js');
-}
 
 type MemoryUsage = ReturnType<typeof process.memoryUsage>;
 type Bot = Forked<{ port: number }> & { appUrl: string; dataDir: string };
@@ -88,7 +63,7 @@ async function startBot(slack: RemoteFakeSlack, how: 'compiled' | 'tsx', compile
   return { ...forked, appUrl: `http://127.0.0.1:${forked.first.port}/slack/events`, dataDir };
 }
 
-const compiled = compile();
+const compiled = path.join(compileForBench(['bench/lib/memory-app.ts']), 'bench', 'lib', 'memory-app.js');
 const slack = await startRemoteFakeSlack();
 const responseUrl = (i: number) => slack.responseUrls[i % slack.responseUrls.length] as string;
 let bot: Bot | undefined;

@@ -2,6 +2,7 @@
 // process being measured carries only its own work.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -111,11 +112,13 @@ export async function startRemoteFakeSlack(): Promise<RemoteFakeSlack> {
  */
 export async function startFloorServer(
   signingSecret: string,
-  kind: 'node:http' | 'bolt' = 'node:http',
+  kind: 'node:http' | 'bolt',
+  compiled: string,
 ): Promise<{ pid: number | undefined; url: string; stop(): Promise<void> }> {
-  const file = kind === 'bolt' ? './bolt-floor-server.ts' : './floor-server.ts';
-  const forked = await forkModule<{ port: number }>(here(file), {
+  const file = kind === 'bolt' ? 'bolt-floor-server.js' : 'floor-server.js';
+  const forked = await forkModule<{ port: number }>(path.join(compiled, 'bench', 'lib', file), {
     env: { FLOOR_SIGNING_SECRET: signingSecret },
+    execArgv: [],
   });
   return {
     pid: forked.child.pid,

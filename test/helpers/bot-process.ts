@@ -14,9 +14,15 @@ export interface BotProcess {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `serve` with PORT=0 and resolves once its "listening" log line names the port. */
-export function startBotProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+/**
+ * Spawns `serve` with PORT=0 and resolves once its "listening" log line names the port. `main` runs a
+ * compiled entry point (plain node) instead of src/main.ts through tsx.
+ */
+export function startBotProcess(
+  env: Record<string, string>,
+  { timeoutMs = 30_000, main }: { timeoutMs?: number; main?: string } = {},
+): Promise<BotProcess> {
+  const child = spawn(process.execPath, main ? [main, 'serve'] : ['--import', 'tsx', MAIN, 'serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
