@@ -28,6 +28,8 @@ const PHASES = [
   { clients: 64, requests: 3000 },
 ];
 const WARM_UP = 400;
+/** Each phase's requests are sent in this many rounds per server. */
+const ROUNDS = 3;
 
 const [load1, load5, load15] = os.loadavg().map((n) => round(n));
 const loadAtStart = { '1 min': load1, '5 min': load5, '15 min': load15 };
@@ -146,6 +148,28 @@ try {
     return { result, cpu };
   };
 
+  type Measured = Awaited<ReturnType<typeof measured>>;
+  /** One result from a server's rounds: latencies pooled, CPU per request averaged, the first round's warm-up. */
+  const merge = (rounds: Measured[]): Measured => {
+    const byKind = new Map<string, number[]>();
+    const statuses = new Map<number, number>();
+    for (const { result } of rounds) {
+      for (const [kind, ms] of result.byKind) byKind.set(kind, [...(byKind.get(kind) ?? []), ...ms]);
+      for (const [status, n] of result.statuses) statuses.set(status, (statuses.get(status) ?? 0) + n);
+    }
+    const mean = (pick: (cpu: Measured['cpu']) => number) =>
+      rounds.reduce((sum, { cpu }) => sum + pick(cpu), 0) / rounds.length;
+    return {
+      result: {
+        byKind,
+        statuses,
+        warmUpMs: rounds[0]?.result.warmUpMs ?? [],
+        elapsedMs: rounds.reduce((sum, { result }) => sum + result.elapsedMs, 0),
+      },
+      cpu: { server: mean((c) => c.server), slack: mean((c) => c.slack), client: mean((c) => c.client) },
+    };
+  };
+
   await measured('floor', 16, WARM_UP);
   await measured('bolt', 16, WARM_UP);
   await measured('bot', 16, WARM_UP);
@@ -177,9 +201,16 @@ try {
   const non200: Record<string, number> = {};
   const coldBurst: Record<string, number | string>[] = [];
   for (const { clients, requests } of PHASES) {
-    const { result: floorRun, cpu: floorCpu } = await measured('floor', clients, requests);
-    const { result: boltRun, cpu: boltCpu } = await measured('bolt', clients, requests);
-    const { result: botRun, cpu: botCpu } = await measured('bot', clients, requests);
+    // In rounds, the three servers taking turns: a shared machine's drift then weighs on each alike.
+    const runs = { floor: [] as Measured[], bolt: [] as Measured[], bot: [] as Measured[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const server of ['floor', 'bolt', 'bot'] as const) {
+        runs[server].push(await measured(server, clients, Math.ceil(requests / ROUNDS)));
+      }
+    }
+    const { result: floorRun, cpu: floorCpu } = merge(runs.floor);
+    const { result: boltRun, cpu: boltCpu } = merge(runs.bolt);
+    const { result: botRun, cpu: botCpu } = merge(runs.bot);
     for (const [name, run] of [
       ['floor', floorRun],
       ['bolt', boltRun],
