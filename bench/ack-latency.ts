@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFakeK3d } from '../test/fakes/k3d/fake-k3d.js';
 import { startBotProcess } from '../test/helpers/bot-process.js';
-import { cpuMsOf, startFloorServer, startRemoteFakeSlack } from './lib/children.js';
+import { botSlackEnv, cpuMsOf, startFloorServer, startRemoteFakeSlack } from './lib/children.js';
 import { compileForBench } from './lib/compile.js';
 import { type LoadResult, runLoad, summarize } from './lib/load.js';
 import { report, round } from './lib/report.js';
@@ -51,12 +51,7 @@ const bot = await startBotProcess(
     SANDBOX_PROVISION_CONCURRENCY: String(IN_FLIGHT),
     SANDBOX_MAX_PER_USER: String(IN_FLIGHT),
     SANDBOX_MAX_TOTAL: '100',
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: slack.signingSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
-    SLACK_AUDIT_CHANNEL: 'C0AUDIT',
-    SLACK_APPROVERS: BOB,
+    ...botSlackEnv(slack, BOB),
     SLACK_ADMINS: 'U0ADMIN',
   },
   { main: path.join(compiled, 'src', 'main.js') },

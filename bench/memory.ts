@@ -16,7 +16,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { SandboxStatus } from '../src/core/sandbox.js';
-import { type Forked, forkModule, type RemoteFakeSlack, startRemoteFakeSlack } from './lib/children.js';
+import {
+  botSlackEnv,
+  type Forked,
+  forkModule,
+  type RemoteFakeSlack,
+  startRemoteFakeSlack,
+} from './lib/children.js';
 import { compileForBench } from './lib/compile.js';
 import { report, round } from './lib/report.js';
 import { buttonClick, postSigned, slashCommand } from './lib/slack-requests.js';
@@ -46,12 +52,7 @@ async function startBot(slack: RemoteFakeSlack, how: 'compiled' | 'tsx', compile
     SANDBOX_PROVISION_CONCURRENCY: '8',
     SANDBOX_MAX_PER_USER: String(SANDBOXES),
     SANDBOX_MAX_TOTAL: String(SANDBOXES * 10),
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: slack.signingSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
-    SLACK_AUDIT_CHANNEL: 'C0AUDIT',
-    SLACK_APPROVERS: BOB,
+    ...botSlackEnv(slack, BOB),
   };
   const forked =
     how === 'compiled'

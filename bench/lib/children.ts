@@ -93,6 +93,16 @@ export interface RemoteFakeSlack {
   stop(): Promise<void>;
 }
 
+/** What points a bot at the fake Slack: approvals in C0APPROVALS, the audit trail in C0AUDIT. */
+export const botSlackEnv = (slack: RemoteFakeSlack, approvers: string): Record<string, string> => ({
+  SLACK_BOT_TOKEN: slack.botToken,
+  SLACK_SIGNING_SECRET: slack.signingSecret,
+  SLACK_API_URL: slack.apiUrl,
+  SLACK_APPROVERS_CHANNEL: 'C0APPROVALS',
+  SLACK_AUDIT_CHANNEL: 'C0AUDIT',
+  SLACK_APPROVERS: approvers,
+});
+
 /** The fake Slack Web API in a child process, seeded with U0ALICE, U0BOB, U0ADMIN and three channels. */
 export async function startRemoteFakeSlack(): Promise<RemoteFakeSlack> {
   const forked = await forkModule<Omit<RemoteFakeSlack, 'pid' | 'stats' | 'stop'>>(

@@ -11,7 +11,6 @@ export interface EventsReceiverOptions {
   maxBodyBytes?: number;
   /** A request no listener acknowledged within this long gets 404, as Bolt's receivers answer (3,001 ms). */
   unackedAfterMs?: number;
-  now?: () => number;
 }
 
 /** Slack refuses requests signed more than five minutes from now; so do we (replays, clock skew). */
@@ -29,15 +28,14 @@ const MAX_SKEW_SECONDS = 5 * 60;
  * `handle`; `start` and `stop` have nothing to do.
  */
 export class SlackEventsReceiver implements Receiver {
-  private bolt: App | undefined;
+  /** Set by Bolt's App constructor, which calls `init`. */
+  private bolt!: App;
   private readonly maxBodyBytes: number;
   private readonly unackedAfterMs: number;
-  private readonly now: () => number;
 
   constructor(private readonly options: EventsReceiverOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
     this.unackedAfterMs = options.unackedAfterMs ?? 3_001;
-    this.now = options.now ?? Date.now;
   }
 
   init(app: App): void {
@@ -99,19 +97,13 @@ export class SlackEventsReceiver implements Receiver {
       send(res, 200, { challenge: body.challenge });
       return;
     }
-    const bolt = this.bolt;
-    if (!bolt) {
-      this.refuse(res, 503, 'the Slack app is not initialised');
-      return;
-    }
-
     let acked = false;
     const timer = setTimeout(() => {
       if (acked) return;
       acked = true;
       this.options.logger.error(
         { type: body.type },
-        `a Slack request was not acknowledged within ${this.unackedAfterMs} ms: no listener handles it (answered 404)`,
+        `a Slack request was not acknowledged within ${this.unackedAfterMs} ms (answered 404): no listener handled it, or one did not ack`,
       );
       send(res, 404);
     }, this.unackedAfterMs);
@@ -123,7 +115,7 @@ export class SlackEventsReceiver implements Receiver {
     };
     const retryNum = header(req.headers['x-slack-retry-num']);
     const retryReason = header(req.headers['x-slack-retry-reason']);
-    bolt
+    this.bolt
       .processEvent({
         body,
         ack,
@@ -146,7 +138,7 @@ export class SlackEventsReceiver implements Receiver {
     if (!timestamp || !signature) return 'the signature headers are missing';
     const seconds = Number(timestamp);
     if (!Number.isInteger(seconds)) return 'the request timestamp is not a number';
-    if (Math.abs(this.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
+    if (Math.abs(Date.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
       return 'the request timestamp is more than five minutes from now';
     const expected = Buffer.from(
       `v0=${createHmac('sha256', this.options.signingSecret).update(`v0:${timestamp}:`).update(raw).digest('hex')}`,
