@@ -58,6 +58,13 @@ export class SlackEventsReceiver implements Receiver {
       req.resume();
       return;
     }
+    // Unsigned or stale requests are refused before their body is read.
+    const stale = staleHeaders(req);
+    if (stale) {
+      this.refuse(res, 401, stale);
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -77,9 +84,8 @@ export class SlackEventsReceiver implements Receiver {
   };
 
   private dispatch(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
-    const unsigned = this.checkSignature(req, raw);
-    if (unsigned) {
-      this.refuse(res, 401, unsigned);
+    if (!this.signedBySlack(req, raw)) {
+      this.refuse(res, 401, 'the signature does not match (is SLACK_SIGNING_SECRET the app’s?)');
       return;
     }
     let body: Record<string, unknown>;
@@ -131,22 +137,14 @@ export class SlackEventsReceiver implements Receiver {
       });
   }
 
-  /** Why the request is not Slack's (missing or stale timestamp, bad signature), or undefined if it is. */
-  private checkSignature(req: IncomingMessage, raw: Buffer): string | undefined {
+  /** Whether the v0 signature is the HMAC of the timestamp and the raw body with the signing secret. */
+  private signedBySlack(req: IncomingMessage, raw: Buffer): boolean {
     const timestamp = header(req.headers['x-slack-request-timestamp']);
-    const signature = header(req.headers['x-slack-signature']);
-    if (!timestamp || !signature) return 'the signature headers are missing';
-    const seconds = Number(timestamp);
-    if (!Number.isInteger(seconds)) return 'the request timestamp is not a number';
-    if (Math.abs(Date.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
-      return 'the request timestamp is more than five minutes from now';
     const expected = Buffer.from(
       `v0=${createHmac('sha256', this.options.signingSecret).update(`v0:${timestamp}:`).update(raw).digest('hex')}`,
     );
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      return 'the signature does not match (is SLACK_SIGNING_SECRET the app’s?)';
-    return undefined;
+    const given = Buffer.from(header(req.headers['x-slack-signature']) ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   private refuse(res: ServerResponse, status: number, reason: string): void {
@@ -186,3 +184,14 @@ function parseBody(text: string, contentType: string | undefined): Record<string
 }
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** Why the signature headers cannot be Slack's (missing, or a timestamp far from now), or undefined. */
+function staleHeaders(req: IncomingMessage): string | undefined {
+  const timestamp = header(req.headers['x-slack-request-timestamp']);
+  if (!timestamp || !header(req.headers['x-slack-signature'])) return 'the signature headers are missing';
+  const seconds = Number(timestamp);
+  if (!Number.isInteger(seconds)) return 'the request timestamp is not a number';
+  if (Math.abs(Date.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
+    return 'the request timestamp is more than five minutes from now';
+  return undefined;
+}
