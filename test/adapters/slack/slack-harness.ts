@@ -142,7 +142,16 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
   });
   const { port } = await app.start();
   const appUrl = `http://127.0.0.1:${port}/slack/events`;
-  const driver = createSlackDriver({ appUrl, fake });
+  // With SLACK_APP_TOKEN the fake's requests go over Socket Mode, once the app has connected.
+  const socketMode = app.slack?.mode === 'socket';
+  if (socketMode) {
+    await waitUntil(
+      () => fake.socketModeConnections() > 0 || undefined,
+      5000,
+      () => 'the app to connect over Socket Mode',
+    );
+  }
+  const driver = createSlackDriver({ appUrl, fake, socketMode });
 
   const harness = {
     fake,

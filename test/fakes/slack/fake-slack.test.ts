@@ -260,6 +260,15 @@ describe('fake Slack: authentication and unknown methods', () => {
     assert.equal(((await response.json()) as { ok: boolean }).ok, true);
   });
 
+  it('when apps.connections.open is called, then only the app-level token gets a WebSocket URL, and other methods refuse that token', async () => {
+    await rejectsWith(client.apiCall('apps.connections.open'), 'not_allowed_token_type');
+    await rejectsWith(clientFor('xapp-1-wrong').apiCall('apps.connections.open'), 'invalid_auth');
+    await rejectsWith(clientFor(fake.appToken).auth.test(), 'not_allowed_token_type');
+    const opened = await clientFor(fake.appToken).apiCall('apps.connections.open');
+    assert.match(String((opened as { url?: string }).url), /^ws:\/\/127\.0\.0\.1:\d+\/link\?ticket=\w+$/);
+    assert.equal(fake.socketModeConnections(), 0);
+  });
+
   it('when a method does not exist, then unknown_method', async () => {
     await rejectsWith(client.apiCall('sandbox.doesNotExist'), 'unknown_method');
   });

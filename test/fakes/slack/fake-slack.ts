@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlockKitRejection } from './block-kit-rules.js';
 import { checkMessageContent, checkView } from './block-kit-rules.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
+import { type EnvelopeOptions, type EnvelopeType, SocketModeHub } from './socket-mode.js';
 
 export type { BlockKitRejection } from './block-kit-rules.js';
 
@@ -28,6 +29,7 @@ export const FAKE_BOT = { userId: 'U0BOT', botId: 'B0BOT', appId: 'A0SANDBOX', n
 /** Legacy verification token carried in payloads (Bolt ignores it; Slack still sends it). */
 export const FAKE_VERIFICATION_TOKEN = 'gIkuvaNzQIHg97ATvDxqgjtO';
 export const DEFAULT_BOT_TOKEN = 'xoxb-test-token';
+export const DEFAULT_APP_TOKEN = 'xapp-1-A0SANDBOX-1-test';
 export const DEFAULT_SIGNING_SECRET = 'fake-slack-signing-secret-0f9e8d7c6b5a';
 /** The bot scopes of manifest.yml (slack-platform.md §6). */
 export const DEFAULT_SCOPES: readonly string[] = [
@@ -41,6 +43,8 @@ export const DEFAULT_SCOPES: readonly string[] = [
 
 export interface FakeSlackOptions {
   readonly botToken?: string;
+  /** The app-level token that may open Socket Mode connections. */
+  readonly appToken?: string;
   readonly signingSecret?: string;
   /** Scopes granted to the bot token; a method needing another one answers `missing_scope`. */
   readonly scopes?: readonly string[];
@@ -167,8 +171,14 @@ export interface FakeSlack {
   readonly origin: string;
   url(path: string): string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly signingSecret: string;
   readonly verificationToken: string;
+
+  /** Apps connected over Socket Mode. */
+  socketModeConnections(): number;
+  /** Pushes an envelope over Socket Mode and resolves with the payload the app acked with. */
+  sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown>;
 
   addUser(user: { id: string; name: string; realName?: string; isBot?: boolean }): void;
   addChannel(channel: { id: string; name: string; members?: readonly string[]; isPrivate?: boolean }): void;
@@ -325,10 +335,12 @@ function summarize(call: SlackCall): string {
 
 class FakeSlackServer implements FakeSlack {
   readonly botToken: string;
+  readonly appToken: string;
   readonly signingSecret: string;
   readonly verificationToken = FAKE_VERIFICATION_TOKEN;
 
   private readonly server: Server;
+  private readonly socketMode: SocketModeHub;
   private address = '';
   private readonly scopes: readonly string[];
   private readonly triggerTtlMs: number;
@@ -376,6 +388,8 @@ class FakeSlackServer implements FakeSlack {
 
   constructor(options: FakeSlackOptions) {
     this.botToken = options.botToken ?? DEFAULT_BOT_TOKEN;
+    this.appToken = options.appToken ?? DEFAULT_APP_TOKEN;
+    this.socketMode = new SocketModeHub(this.appToken, FAKE_BOT.appId);
     this.signingSecret = options.signingSecret ?? DEFAULT_SIGNING_SECRET;
     this.scopes = options.scopes ?? DEFAULT_SCOPES;
     this.triggerTtlMs = options.triggerTtlMs ?? 3000;
@@ -386,6 +400,15 @@ class FakeSlackServer implements FakeSlack {
       isBot: true,
     });
     this.server = createServer((req, res) => void this.route(req, res));
+    this.socketMode.attach(this.server);
+  }
+
+  socketModeConnections(): number {
+    return this.socketMode.connections;
+  }
+
+  sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown> {
+    return this.socketMode.send(type, payload, options);
   }
 
   async listen(): Promise<void> {
@@ -410,6 +433,7 @@ class FakeSlackServer implements FakeSlack {
 
   async stop(): Promise<void> {
     if (!this.server.listening) return;
+    this.socketMode.close();
     // Keep-alive sockets from fetch would otherwise hold close() open for seconds.
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -704,8 +728,10 @@ class FakeSlackServer implements FakeSlack {
     token: string | undefined,
     args: Json,
   ): Reply {
+    if (method === 'apps.connections.open') return this.socketMode.open(token, this.address) as Reply;
     if (spec === undefined) return fail('unknown_method', { req_method: method });
     if (token === undefined) return fail('not_authed');
+    if (token === this.appToken) return fail('not_allowed_token_type');
     if (token !== this.botToken) return fail('invalid_auth');
     if (spec.scope !== undefined && !this.scopes.includes(spec.scope)) {
       return fail('missing_scope', { needed: spec.scope, provided: this.scopes.join(',') });

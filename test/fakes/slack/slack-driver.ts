@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { BlockKitRejection, FakeSlack, SlackMessage, SlackView } from './fake-slack.js';
 import { FAKE_BOT, FAKE_TEAM } from './fake-slack.js';
+import type { EnvelopeType } from './socket-mode.js';
 
 export interface SlackSignatureHeaders {
   'x-slack-request-timestamp': string;
@@ -122,6 +123,11 @@ export interface SlackDriver {
 export interface SlackDriverOptions {
   /** The app's Slack endpoint, e.g. `http://127.0.0.1:PORT/slack/events`. */
   readonly appUrl: string;
+  /**
+   * Deliver over Socket Mode (the app connected to the fake with its app-level token) instead of signed HTTP:
+   * the same requests, as envelopes; the ack's payload is the answer's body.
+   */
+  readonly socketMode?: boolean;
   readonly fake: FakeSlack;
   /** Default: `fake.signingSecret`. */
   readonly signingSecret?: string;
@@ -156,6 +162,7 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
   let eventCounter = 0;
 
   async function send(rawBody: string, contentType: string, opts: SendOptions = {}): Promise<DriverResult> {
+    if (options.socketMode) return deliver(rawBody, contentType, opts);
     const signed = signSlackRequest(secret, rawBody, opts.timestamp);
     const headers: Record<string, string> = {
       'content-type': contentType,
@@ -173,6 +180,28 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
     let body: unknown = text;
     if (/json/i.test(response.headers.get('content-type') ?? '') && text !== '') body = JSON.parse(text);
     return { status: response.status, body, text, headers: response.headers };
+  }
+
+  /** Socket Mode: the body Slack would have POSTed, pushed as an envelope of the matching type. */
+  async function deliver(rawBody: string, contentType: string, opts: SendOptions): Promise<DriverResult> {
+    let type: EnvelopeType = 'events_api';
+    let payload: unknown;
+    if (contentType === FORM) {
+      const fields = Object.fromEntries(new URLSearchParams(rawBody));
+      type = fields.payload === undefined ? 'slash_commands' : 'interactive';
+      payload = fields.payload === undefined ? fields : JSON.parse(fields.payload);
+    } else {
+      payload = JSON.parse(rawBody);
+    }
+    const retryNum = opts.headers?.['x-slack-retry-num'];
+    const ack = await fake.sendEnvelope(type, payload, {
+      ...(retryNum === undefined ? {} : { retryAttempt: Number(retryNum) }),
+      ...(opts.headers?.['x-slack-retry-reason'] === undefined
+        ? {}
+        : { retryReason: opts.headers['x-slack-retry-reason'] }),
+    });
+    const text = ack === undefined ? '' : typeof ack === 'string' ? ack : JSON.stringify(ack);
+    return { status: 200, body: ack ?? '', text, headers: new Headers() };
   }
 
   const sendForm = (fields: Record<string, string>): Promise<DriverResult> =>
