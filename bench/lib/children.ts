@@ -118,7 +118,7 @@ export async function startRemoteFakeSlack(): Promise<RemoteFakeSlack> {
 
 /**
  * A reference server in a child process: `node:http` (floor-server.ts, the floor) or a bare Bolt app
- * (bolt-floor-server.ts).
+ * (bolt-floor-server.ts), run as JavaScript from `compiled` (what `compileForBench` returned for them).
  */
 export async function startFloorServer(
   signingSecret: string,
