@@ -1,7 +1,8 @@
 // A local fake of Slack's Web API (slack-platform.md §2 and §9) for tests that run the real Bolt App and
 // the real WebClient over real HTTP. It keeps enough state (users, channels, DMs, messages, threads,
 // ephemerals, views, files, response_urls) to reject what Slack would reject, and journals every call
-// so tests can assert on the exact arguments that went over the wire.
+// so tests can assert on the exact arguments that went over the wire. It also takes Socket Mode connections
+// (socket-mode.ts) for the app-level token.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
