@@ -8,6 +8,8 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 
+const PING_INTERVAL_MS = 10_000;
+
 export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
 export interface EnvelopeOptions {
@@ -90,7 +92,12 @@ export class SocketModeHub {
 
   private welcome(socket: WebSocket): void {
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    // Slack pings its end every few seconds; the SDK reconnects after 30 s without one.
+    const pinger = setInterval(() => socket.ping(), PING_INTERVAL_MS).unref();
+    socket.on('close', () => {
+      clearInterval(pinger);
+      this.sockets.delete(socket);
+    });
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
       const resolve = this.acks.get(message.envelope_id ?? '');
