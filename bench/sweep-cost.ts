@@ -27,6 +27,8 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
  * Rows as the bot writes them: decided, created, and for ACTIVE ones a port, a delivered kubeconfig (~1.7 KB
  * encrypted) and an approval message; finished ones destroyed with their kubeconfig dropped. 1% are due
  * (expiring within the warning window, and already expired), 9% are active until later, 90% are history.
+ * Each has the audit rows of its life so far (4 live, 6 finished), so a sweep's audit rows go into an audit
+ * log of realistic size.
  */
 function seed(file: string, rows: number) {
   const db = openDatabase(file);
@@ -37,6 +39,8 @@ function seed(file: string, rows: number) {
     VALUES (@id, @id, @name, @cluster, @owner, @owner, 'slack', 1, 2, 14400000, 'load test', @status, @requested,
     @decided, 'U0APPROVER', @decided, @ready, @expires, @destroyed, @destroyReason, 1, @port, @kubeconfig,
     @sent, 'C0APPROVERS', @approvalTs, @updated)`);
+  const audit = db.prepare(`INSERT INTO audit_events (at, actor, action, sandbox_id, details)
+    VALUES (?, ?, ?, ?, ?)`);
   const kubeconfig = randomBytes(1280).toString('base64');
   db.transaction(() => {
     for (let i = 0; i < rows; i++) {
@@ -45,8 +49,24 @@ function seed(file: string, rows: number) {
       const expires =
         kind === 'due' ? DUE_AT : kind === 'active' ? NOW + 10 * 60 * MINUTE : NOW - 30 * 24 * 60 * MINUTE;
       const requested = expires - 4 * 60 * MINUTE - 2 * MINUTE;
+      const id = `sb-${i.toString(36).padStart(6, '0')}`;
+      const life = [
+        ['U0USER', 'requested', requested],
+        ['U0APPROVER', 'approved', requested + MINUTE],
+        ['system', 'creating', requested + MINUTE],
+        ['system', 'ready', requested + 2 * MINUTE],
+        ...(live
+          ? []
+          : [
+              ['system', 'destroy_requested', expires],
+              ['system', 'destroyed', expires + MINUTE],
+            ]),
+      ] as const;
+      for (const [actor, action, at] of life) {
+        audit.run(at, actor, action, id, JSON.stringify({ name: `n${i}`, status: 'ACTIVE', note: null }));
+      }
       insert.run({
-        id: `sb-${i.toString(36).padStart(6, '0')}`,
+        id,
         name: `n${i}`,
         cluster: `sbx-n${i}`,
         owner: `U0USER${i % 300}`,
