@@ -145,6 +145,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
           clock,
           logger,
           slackErrors: metrics.slackErrors,
+          slackRequests: metrics.slackRequests,
         })
       : undefined;
 

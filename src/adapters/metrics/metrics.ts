@@ -65,9 +65,18 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     registers: [registry],
   });
 
+  const slackRequests = new Histogram({
+    name: 'slack_request_duration_seconds',
+    help: 'From a Slack request reaching /slack/events to its answer (the ack; Slack gives up after 3 s), by payload type and HTTP status',
+    labelNames: ['type', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3],
+    registers: [registry],
+  });
+
   return {
     registry,
     slackErrors,
+    slackRequests,
     observeCommand(o: CommandObservation) {
       const bin = o.bin.split('/').pop() ?? o.bin;
       commandDuration.observe({ bin, command: o.command, outcome: o.outcome }, o.durationMs / 1000);

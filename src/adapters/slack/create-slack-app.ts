@@ -7,7 +7,7 @@ import { ActorResolver } from './actor-resolver.js';
 import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { dedupeEvents } from './dedupe-events.js';
-import { SlackEventsReceiver } from './events-receiver.js';
+import { SlackEventsReceiver, type SlackRequestObserver } from './events-receiver.js';
 import { registerListeners } from './listeners/index.js';
 import { SlackNotifier } from './notifier.js';
 import { createResponseUrlPoster } from './response-url.js';
@@ -37,6 +37,8 @@ export interface SlackAppDeps {
   clock: Clock;
   logger: Logger;
   slackErrors: SlackErrorCounter;
+  /** HTTP mode: how long each answer to Slack took (slack_request_duration_seconds). */
+  slackRequests: SlackRequestObserver;
 }
 
 /** Where Slack's signed requests arrive in HTTP mode (commands, interactivity and events alike). */
@@ -87,7 +89,11 @@ export function createSlackApp(deps: SlackAppDeps) {
         'SLACK_SIGNING_SECRET is required for the Slack app in HTTP mode (or set SLACK_APP_TOKEN)',
       );
     }
-    receiver = new SlackEventsReceiver({ signingSecret: settings.signingSecret, logger });
+    receiver = new SlackEventsReceiver({
+      signingSecret: settings.signingSecret,
+      logger,
+      requests: deps.slackRequests,
+    });
     app = new App({ ...common, receiver });
   }
 

@@ -269,7 +269,7 @@ describe('Slack approval flow', () => {
     await h.dmTo(ALICE, /\*waiting\* was cancelled \(nobody approved it within 24h\)/);
   });
 
-  it('when a request has a bad signature or a stale timestamp, then it gets 401 and nothing changes', async () => {
+  it('when a request has a bad signature or a stale timestamp, then it gets 401, nothing changes and /metrics counts the refusals', async () => {
     const before = h.app.service.list({}).length;
     const body = new URLSearchParams({
       command: '/sandbox',
@@ -293,6 +293,18 @@ describe('Slack approval flow', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(h.app.service.list({}).length, before);
     assert.equal(h.app.service.getByName('forged'), undefined);
+
+    // Operators see the refusals next to the answered requests.
+    const metrics = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
+    assert.match(metrics, /^slack_request_duration_seconds_count\{type="unknown",status="401"\} 3$/m);
+    assert.match(
+      metrics,
+      /^slack_request_duration_seconds_count\{type="slash_command",status="200"\} [1-9]\d*$/m,
+    );
+    assert.match(
+      metrics,
+      /^slack_request_duration_seconds_count\{type="block_actions",status="200"\} [1-9]\d*$/m,
+    );
   });
 
   it('when k3d fails to create the cluster, then the thread shows the reason and k3d’s stderr tail in a code block, and the owner is told', async () => {

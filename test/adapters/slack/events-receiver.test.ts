@@ -18,6 +18,13 @@ const logger = {
   error: (_fields: object, message: string) => void logged.push({ level: 'error', message }),
 };
 const ran: string[] = [];
+const answered: string[] = [];
+const requests = {
+  observe: ({ type, status }: { type: string; status: number }, seconds: number) => {
+    assert.ok(seconds >= 0 && seconds < 10, `a duration in seconds: ${seconds}`);
+    answered.push(`${type} ${status}`);
+  },
+};
 let server: http.Server;
 let url: string;
 
@@ -25,6 +32,7 @@ before(async () => {
   const receiver = new SlackEventsReceiver({
     signingSecret: SECRET,
     logger,
+    requests,
     maxBodyBytes: 64 * 1024,
     unackedAfterMs: 200,
   });
@@ -92,6 +100,7 @@ describe('the Slack events receiver', () => {
     assert.deepEqual([text.status, text.text], [200, 'plain text']);
     const empty = await post(command('empty'));
     assert.deepEqual([empty.status, empty.text, empty.headers.get('content-length')], [200, '', '0']);
+    assert.deepEqual(answered.splice(0), ['slash_command 200', 'slash_command 200', 'slash_command 200']);
   });
 
   it('when Slack retries a request, then the listener sees the retry number and reason', async () => {
@@ -111,6 +120,7 @@ describe('the Slack events receiver', () => {
     assert.deepEqual([challenge.status, JSON.parse(challenge.text)], [200, { challenge: 'c-123' }]);
     const ssl = await post(new URLSearchParams({ ssl_check: '1', token: 't' }).toString());
     assert.deepEqual([ssl.status, ssl.text], [200, '']);
+    assert.deepEqual(answered.slice(-2), ['url_verification 200', 'ssl_check 200']);
     assert.equal(ran.length, before);
   });
 
@@ -139,6 +149,7 @@ describe('the Slack events receiver', () => {
       body: 'x'.repeat(70 * 1024),
     });
     assert.deepEqual([wrong.status, future.status, unsigned.status], [401, 401, 401]);
+    assert.deepEqual(answered.splice(0).slice(-3), ['unknown 401', 'unknown 401', 'unknown 401']);
     assert.equal(ran.length, before);
     assert.ok(logged.some((l) => /signature does not match/.test(l.message)));
     assert.ok(logged.some((l) => /more than five minutes from now/.test(l.message)));
@@ -152,6 +163,7 @@ describe('the Slack events receiver', () => {
   it('when no listener acks in time, then 404 and an error in the log', async () => {
     const answer = await post(command('silent'));
     assert.equal(answer.status, 404);
+    assert.deepEqual(answered.slice(-1), ['slash_command 404']);
     assert.ok(logged.some((l) => l.level === 'error' && /not acknowledged within 200 ms/.test(l.message)));
   });
 });
