@@ -39,6 +39,31 @@ describe('Slack in Socket Mode', () => {
     assert.match(textOf(typo.body as { text?: string }), /craete/);
   });
 
+  it('when alice creates through the modal over Socket Mode, then its errors come back in the ack and a valid form files the request', async () => {
+    await h.driver.command(ALICE, 'create');
+    await waitUntil(
+      () => h.fake.openModals(ALICE)[0],
+      5000,
+      () => 'the create modal',
+    );
+    const values = (name: string) => ({
+      name: { name_input: { type: 'plain_text_input', value: name } },
+      servers: { servers_select: { type: 'static_select', selected_option: { value: '1' } } },
+      agents: { agents_select: { type: 'static_select', selected_option: { value: '0' } } },
+      ttl: { ttl_select: { type: 'static_select', selected_option: { value: '1h' } } },
+      reason: { reason_input: { type: 'plain_text_input', value: null } },
+    });
+    const taken = await h.driver.submitView(ALICE, { callbackId: 'create_sandbox', values: values('sock') });
+    assert.match(JSON.stringify(taken.body), /"response_action":"errors".*already exists/);
+    const good = await h.driver.submitView(ALICE, {
+      callbackId: 'create_sandbox',
+      values: values('sock-modal'),
+    });
+    assert.match(JSON.stringify(good.body), /"response_action":"update".*is waiting for approval/);
+    assert.equal(good.viewRejection, undefined);
+    assert.equal(h.sandboxNamed('sock-modal').status, 'PENDING_APPROVAL');
+  });
+
   it('when Slack redelivers an event over Socket Mode, then it is handled once', async () => {
     const publishes = () => h.fake.callsTo('views.publish').filter((c) => c.args.user_id === ALICE).length;
     const before = publishes();
