@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
+import { createSlackDriver } from '../../fakes/slack/slack-driver.js';
 import {
   ALICE,
   APPROVALS,
@@ -165,6 +166,13 @@ describe('/sandbox commands', () => {
     }
     assert.match(await ask(ALICE, ''), /Sandbox commands/);
     assert.match(await ask(ALICE, 'help'), /Sandbox commands/);
+  });
+
+  it('when the Request URL configured in Slack carries a query string, then commands still reach the bot', async () => {
+    const driver = createSlackDriver({ appUrl: `${h.appUrl}?from=manifest`, fake: h.fake });
+    const answer = await driver.command(ALICE, 'help');
+    assert.equal(answer.status, 200);
+    assert.match(JSON.stringify(answer.body), /Sandbox commands/);
   });
 
   it('when flags come as key=value with quotes (even curly ones), then the request carries them', async () => {
