@@ -35,10 +35,10 @@ function seed(file: string, rows: number) {
   const insert = db.prepare(`INSERT INTO sandboxes (id, approval_id, name, cluster_name, owner, requested_by,
     requested_via, servers, agents, ttl_ms, reason, status, requested_at, decided_at, decided_by, creating_at,
     ready_at, expires_at, destroyed_at, destroy_reason, create_attempts, api_port, kubeconfig_enc,
-    kubeconfig_sent_at, approval_channel, approval_ts, updated_at)
+    kubeconfig_sent_at, approval_channel, approval_ts, updated_at, closed_at)
     VALUES (@id, @id, @name, @cluster, @owner, @owner, 'slack', 1, 2, 14400000, 'load test', @status, @requested,
     @decided, 'U0APPROVER', @decided, @ready, @expires, @destroyed, @destroyReason, 1, @port, @kubeconfig,
-    @sent, 'C0APPROVERS', @approvalTs, @updated)`);
+    @sent, 'C0APPROVERS', @approvalTs, @updated, @closed)`);
   const audit = db.prepare(`INSERT INTO audit_events (at, actor, action, sandbox_id, details)
     VALUES (?, ?, ?, ?, ?)`);
   const kubeconfig = randomBytes(1280).toString('base64');
@@ -82,6 +82,7 @@ function seed(file: string, rows: number) {
         sent: requested + 2 * MINUTE,
         approvalTs: `${Math.floor(requested / 1000)}.000100`,
         updated: live ? requested + 2 * MINUTE : expires + MINUTE,
+        closed: live ? null : expires + MINUTE,
       });
     }
   })();
@@ -101,17 +102,18 @@ async function timeSweep(
   const ms: number[] = [];
   const sliceMs: number[] = [];
   let handled = 0;
-  for (const method of ['sweepExpiryWarnings', 'sweepExpired'] as const) {
-    const original = service[method].bind(service);
-    service[method] = (cutoff, limit) => {
+  const timed =
+    <A extends unknown[], R>(slice: (...args: A) => R) =>
+    (...args: A): R => {
       const started = performance.now();
       try {
-        return original(cutoff, limit);
+        return slice(...args);
       } finally {
         sliceMs.push(performance.now() - started);
       }
     };
-  }
+  service.sweepExpiryWarnings = timed(service.sweepExpiryWarnings.bind(service));
+  service.sweepExpired = timed(service.sweepExpired.bind(service));
   const restore = db.prepare(`UPDATE sandboxes SET status = 'ACTIVE', destroy_reason = NULL,
     warned_for_expires_at = NULL WHERE expires_at = ${DUE_AT}`);
   for (let rep = 0; rep < REPETITIONS; rep++) {

@@ -16,7 +16,8 @@ export interface SweepOptions {
  * A sweep's cost is what is due: each slice takes the next due rows through a partial index, changes them
  * and writes their audit rows in one transaction. Slices keep a sweep that finds many rows due from holding
  * the event loop (and so Slack's acks) and the database's write lock for longer than one slice; the sweep
- * goes on until a slice comes back short.
+ * goes on until a slice comes back short. Warned sandboxes stay ACTIVE, so the warning sweep lists the rows
+ * due once and warns them slice by slice instead.
  */
 export class LifecycleSweeps {
   private readonly sliceSize: number;
@@ -26,9 +27,16 @@ export class LifecycleSweeps {
   }
 
   /** Warns the owners of sandboxes that expire within SANDBOX_WARN_BEFORE. Resolves with how many were warned. */
-  warnExpiring(): Promise<number> {
+  async warnExpiring(): Promise<number> {
     const { service, clock, options } = this.deps;
-    return this.inSlices((limit) => service.sweepExpiryWarnings(clock.now() + options.warnBeforeMs, limit));
+    const until = clock.now() + options.warnBeforeMs;
+    const due = service.dueExpiryWarnings(until);
+    let warned = 0;
+    for (let from = 0; from < due.length; from += this.sliceSize) {
+      if (from > 0) await yieldToEventLoop();
+      warned += service.sweepExpiryWarnings(due.slice(from, from + this.sliceSize), until).length;
+    }
+    return warned;
   }
 
   /** Starts destroying every ACTIVE sandbox whose time is up. */

@@ -82,8 +82,13 @@ export interface SandboxStore {
   queued(limit: number): Sandbox[];
   /** API ports held by sandboxes whose cluster may exist. */
   portsInUse(): Set<number>;
-  /** Marks the warning sent for every ACTIVE sandbox expiring by `until` not yet warned for that expiry. */
-  claimExpiryWarnings(until: number, limit: number): Sandbox[];
+  /**
+   * The ACTIVE sandboxes expiring by `until` not yet warned for that expiry, soonest first, as the store's row
+   * keys: opaque numbers for `claimExpiryWarnings`.
+   */
+  dueExpiryWarnings(until: number): number[];
+  /** Marks the warning sent for those `rows` still ACTIVE, expiring by `until` and not warned; returns them. */
+  claimExpiryWarnings(rows: readonly number[], until: number): Sandbox[];
   /** Moves every ACTIVE sandbox expired at `at` to DESTROYING with the reason "expired". */
   startExpiry(at: number, limit: number): Sandbox[];
   /** Cancels every PENDING_APPROVAL request filed at or before `before`, decided by "system" with `note`. */

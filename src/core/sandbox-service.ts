@@ -430,15 +430,21 @@ export class SandboxService {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Sweeps: each handles every due row in ONE transaction, read through a partial index, so a sweep costs
-  // what is due and not the size of the table. Events go out after the commit.
+  // Sweeps: each call changes a slice of the due rows, read through a partial index, and writes their audit
+  // rows in ONE transaction, so a sweep costs what is due and not the size of the table. Events go out after
+  // the commit.
+
+  /** The sandboxes whose owners are due a warning (they expire by `until`, not warned yet), as row keys. */
+  dueExpiryWarnings(until: number): number[] {
+    return this.store.dueExpiryWarnings(until);
+  }
 
   /**
-   * Announces (event `expiring`) the sandboxes that expire by `until`, once per expiry time: the warning is
-   * recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
+   * Announces (event `expiring`) those `rows` still due a warning by `until`, once per expiry time: the
+   * warning is recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
    */
-  sweepExpiryWarnings(until: number, limit: number): Sandbox[] {
-    return this.sweep(() => this.store.claimExpiryWarnings(until, limit), 'expiry_warned', 'expiring');
+  sweepExpiryWarnings(rows: readonly number[], until: number): Sandbox[] {
+    return this.sweep(() => this.store.claimExpiryWarnings(rows, until), 'expiry_warned', 'expiring');
   }
 
   /** Starts destroying every ACTIVE sandbox whose expiry is at or before `now`. */

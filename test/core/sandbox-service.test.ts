@@ -135,6 +135,31 @@ describe('SandboxService', () => {
     assert.equal(service.claimNextQueued(new Set([6551]))?.apiPort, 6552);
   });
 
+  it('when a sandbox ends in any final state, then its name and API port are free again', () => {
+    const { service, clock } = createCoreFixture({ maxPerUser: 10 });
+    const ask = (name: string) => service.request(alice, { name }, { via: 'slack' });
+    const start = (name: string) => {
+      service.approve(bob, ask(name).id);
+      return service.claimNextQueued() as NonNullable<ReturnType<typeof service.claimNextQueued>>;
+    };
+    const failed = start('failed');
+    service.markFailed(failed.id, 'k3d cluster create exited 1');
+    const destroyed = start('destroyed');
+    service.markReady(destroyed.id, 'apiVersion: v1\n', 1);
+    service.destroy(alice, destroyed.id);
+    service.markDestroyed(destroyed.id);
+    service.deny(bob, ask('denied').id, 'no');
+    service.cancel(alice, ask('cancelled').id);
+    ask('stale');
+    clock.advance(HOUR);
+    assert.equal(service.sweepStaleRequests(clock.now(), 'nobody approved it', 10).length, 1);
+
+    assert.equal(failed.apiPort, 6550);
+    assert.equal(destroyed.apiPort, 6550, 'the failed sandbox gave its port back');
+    for (const name of ['failed', 'destroyed', 'denied', 'cancelled', 'stale']) ask(name);
+    assert.equal(start('next').apiPort, 6550, 'the destroyed sandbox gave its port back');
+  });
+
   it('when the owner extends, then expiry moves and the warning is re-armed; past the lifetime cap it is refused', () => {
     const { service, clock } = createCoreFixture({ maxLifetimeMs: 6 * HOUR });
     const s = service.request(alice, { name: 'demo', ttl: '4h' }, { via: 'slack' });
@@ -142,11 +167,18 @@ describe('SandboxService', () => {
     service.claimNextQueued();
     const ready = service.markReady(s.id, 'apiVersion: v1\n', 1);
     const warnBy = clock.now() + 10 * HOUR;
-    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 1);
-    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 0, 'a warning goes out once per expiry');
+    const warn = () => service.sweepExpiryWarnings(service.dueExpiryWarnings(warnBy), warnBy).length;
+    const listedBefore = service.dueExpiryWarnings(warnBy);
+    assert.equal(warn(), 1);
+    assert.equal(warn(), 0, 'a warning goes out once per expiry');
+    assert.equal(
+      service.sweepExpiryWarnings(listedBefore, warnBy).length,
+      0,
+      'a row listed before the warning went out is checked again',
+    );
     const extended = service.extend(alice, s.id, HOUR);
     assert.equal(extended.expiresAt, (ready.expiresAt ?? 0) + HOUR);
-    assert.equal(service.sweepExpiryWarnings(warnBy, 10).length, 1, 'the extension re-arms the warning');
+    assert.equal(warn(), 1, 'the extension re-arms the warning');
     assert.throws(
       () => service.extend(alice, s.id, 2 * HOUR),
       (e: Error) =>

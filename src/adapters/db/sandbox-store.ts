@@ -129,11 +129,12 @@ const PATCH_COLUMNS: Record<Exclude<keyof SandboxPatch, 'approvalMessage'>, stri
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
 
 /**
- * The terms that let SQLite use the partial indexes on live rows (`sandboxes_live`, `sandboxes_current_name`);
- * it matches a partial index's WHERE only when the query repeats it.
+ * Live rows: `closed_at` is set exactly when a row reaches a final status (see migration 7). SQLite uses the
+ * partial indexes of live rows (`sandboxes_live`, `sandboxes_current_name`, `sandboxes_api_port`) only when
+ * a query repeats their WHERE.
  */
+const LIVE = 'closed_at IS NULL';
 const FINAL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
-const NOT_FINAL = `status NOT IN (${FINAL})`;
 const onlyLive = (statuses: readonly SandboxStatus[]) => statuses.every((status) => !isFinal(status));
 
 /** The SQLite implementation of the core's SandboxStore (better-sqlite3, synchronous). */
@@ -151,41 +152,50 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const sandboxRows = <P extends unknown[]>(sql: string) => db.prepare<P, SandboxRow>(sql).raw();
   const byId = sandboxRows<[string]>(`SELECT ${COLUMNS} FROM sandboxes WHERE id = ?`);
   const byApprovalId = sandboxRows<[string]>(`SELECT ${COLUMNS} FROM sandboxes WHERE approval_id = ?`);
-  const currentByName = sandboxRows<[string]>(
-    `SELECT ${COLUMNS} FROM sandboxes WHERE name = ? AND ${NOT_FINAL}`,
-  );
+  const currentByName = sandboxRows<[string]>(`SELECT ${COLUMNS} FROM sandboxes WHERE name = ? AND ${LIVE}`);
   const queued = sandboxRows<[number]>(
-    `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_live WHERE ${NOT_FINAL} AND status = 'QUEUED'
+    `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_queue WHERE status = 'QUEUED'
      ORDER BY decided_at, requested_at LIMIT ?`,
   );
-  // The sweeps' set-based transitions: one statement for every due row. INDEXED BY pins the partial indexes:
-  // without statistics SQLite prefers others and would read every ACTIVE row instead of the due ones.
-  const claimWarnings = sandboxRows<[number, number, number]>(
-    `UPDATE sandboxes SET warned_for_expires_at = expires_at, updated_at = ?
-     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
-                     WHERE status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at
-                     ORDER BY expires_at LIMIT ?)
+  // The sweeps' set-based transitions: one statement for a slice of due rows. INDEXED BY pins the partial
+  // indexes: without statistics SQLite prefers others and would read every ACTIVE row instead of the due ones.
+  // OR FAIL: these statements cannot break a constraint, and the caller's transaction rolls back on any error,
+  // so SQLite is spared the statement journal (a copy of every page the statement changes) that OR ABORT needs.
+  // A warned row stays in the expiry index until it expires, so the warnings due are listed once per sweep and
+  // claimed by rowid: claiming the next LIMIT rows again and again would re-read every row warned before them.
+  const dueWarnings = db
+    .prepare<[number], number>(
+      `SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
+       WHERE status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at ORDER BY expires_at`,
+    )
+    .pluck();
+  const claimWarnings = sandboxRows<[number, string, number]>(
+    `UPDATE OR FAIL sandboxes SET warned_for_expires_at = expires_at, updated_at = ?
+     WHERE rowid IN (SELECT value FROM json_each(?))
+       AND status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at
      RETURNING ${COLUMNS}`,
   );
   const startExpiry = sandboxRows<[number, number, number]>(
-    `UPDATE sandboxes SET status = 'DESTROYING', destroy_reason = 'expired', updated_at = ?
+    `UPDATE OR FAIL sandboxes SET status = 'DESTROYING', destroy_reason = 'expired', updated_at = ?
      WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
                      WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
      RETURNING ${COLUMNS}`,
   );
-  const cancelStale = sandboxRows<[number, string, number, number, number]>(
-    `UPDATE sandboxes SET status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?, updated_at = ?
+  const cancelStale = sandboxRows<[number, string, number, number, number, number]>(
+    `UPDATE OR FAIL sandboxes SET status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?,
+       updated_at = ?, closed_at = ?
      WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_pending_since
                      WHERE status = 'PENDING_APPROVAL' AND requested_at <= ?
                      ORDER BY requested_at LIMIT ?)
      RETURNING ${COLUMNS}`,
   );
   const ports = db.prepare<[], { api_port: number }>(
-    `SELECT api_port FROM sandboxes WHERE status IN ('CREATING', 'ACTIVE', 'DESTROYING') AND api_port IS NOT NULL`,
+    // Only CREATING, ACTIVE and DESTROYING rows have a port among live ones (a requeue clears it).
+    `SELECT api_port FROM sandboxes WHERE ${LIVE} AND api_port IS NOT NULL`,
   );
   // Two reads so each goes through its partial index: live rows are few, final rows only grow.
   const liveByStatus = db.prepare<[], { status: SandboxStatus; n: number }>(
-    `SELECT status, count(*) AS n FROM sandboxes WHERE ${NOT_FINAL} GROUP BY status`,
+    `SELECT status, count(*) AS n FROM sandboxes INDEXED BY sandboxes_live WHERE ${LIVE} GROUP BY status`,
   );
   const finalByStatus = db.prepare<[], { status: SandboxStatus; n: number }>(
     `SELECT status, count(*) AS n FROM sandboxes WHERE status IN (${FINAL}) GROUP BY status`,
@@ -266,7 +276,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
       const params: unknown[] = [];
       // Filters on live states go through the index of live rows (few), not an owner's or the whole history.
       const live = filter.statuses !== undefined && onlyLive(filter.statuses);
-      if (live) where.push(NOT_FINAL);
+      if (live) where.push(LIVE);
       if (filter.owner !== undefined) {
         where.push('owner = ?');
         params.push(filter.owner);
@@ -289,8 +299,8 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     count({ owner, statuses }) {
-      const live = onlyLive(statuses) ? `${NOT_FINAL} AND ` : '';
-      const sql = `SELECT count(*) FROM sandboxes WHERE ${live}status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
+      const live = onlyLive(statuses) ? `INDEXED BY sandboxes_live WHERE ${LIVE} AND ` : 'WHERE ';
+      const sql = `SELECT count(*) FROM sandboxes ${live}status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
       const params: unknown[] = owner === undefined ? [...statuses] : [...statuses, owner];
       return cached(sql)
         .pluck()
@@ -304,11 +314,16 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     transition(id, from, to, patch) {
+      const at = now();
       const sets: string[] = ['updated_at = ?'];
-      const params: unknown[] = [now()];
+      const params: unknown[] = [at];
       if (to !== null) {
         sets.push('status = ?');
         params.push(to);
+        if (isFinal(to)) {
+          sets.push('closed_at = ?');
+          params.push(at);
+        }
       }
       for (const [key, value] of Object.entries(patch)) {
         if (key === 'approvalMessage') {
@@ -328,10 +343,14 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
 
     queued: (limit) => queued.all(limit).map(toSandbox),
     portsInUse: () => new Set(ports.all().map((r) => r.api_port)),
-    claimExpiryWarnings: (until, limit) => claimWarnings.all(now(), until, limit).map(toSandbox),
+    dueExpiryWarnings: (until) => dueWarnings.all(until),
+    claimExpiryWarnings: (rows, until) =>
+      claimWarnings.all(now(), JSON.stringify(rows), until).map(toSandbox),
     startExpiry: (at, limit) => startExpiry.all(now(), at, limit).map(toSandbox),
-    cancelPendingBefore: (before, note, limit) =>
-      cancelStale.all(now(), note, now(), before, limit).map(toSandbox),
+    cancelPendingBefore(before, note, limit) {
+      const at = now();
+      return cancelStale.all(at, note, at, at, before, limit).map(toSandbox);
+    },
 
     claimApprovalPost: (id, at, staleBefore) => claimPost.run(at, id, staleBefore).changes === 1,
     releaseApprovalPost(id) {

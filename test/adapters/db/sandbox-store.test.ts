@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../../src/adapters/db/migrations.js';
 import { openDatabase } from '../../../src/adapters/db/open-database.js';
 import { createSandboxStore } from '../../../src/adapters/db/sandbox-store.js';
-import { LIVE_STATUSES, QUOTA_STATUSES } from '../../../src/core/sandbox.js';
+import { Conflict } from '../../../src/core/errors.js';
+import { LIVE_STATUSES, QUOTA_STATUSES, type Sandbox } from '../../../src/core/sandbox.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,11 +44,13 @@ function databaseAtVersion5(file: string): void {
       1000,
     );
   });
+  db.prepare(`UPDATE sandboxes SET api_port = 6550 WHERE name = 'old1'`).run();
+  db.prepare(`UPDATE sandboxes SET api_port = 6551 WHERE name = 'run1'`).run();
   db.close();
 }
 
 describe('the SQLite sandbox store', () => {
-  it('when a database from schema version 5 is opened, then its rows are kept and read the same through the new indexes', () => {
+  it('when a database from schema version 5 is opened, then its rows, names and ports are kept and read the same through the new indexes', () => {
     const file = path.join(dir, 'v5.db');
     databaseAtVersion5(file);
     const db = openDatabase(file);
@@ -83,6 +86,19 @@ describe('the SQLite sandbox store', () => {
         store.queued(5).map((s) => s.name),
         ['wait2', 'wait1'],
       );
+
+      // Names and ports of finished sandboxes are free; those of live ones are held.
+      assert.deepEqual([...store.portsInUse()], [6551]);
+      assert.equal(store.findCurrentByName('old1'), undefined);
+      assert.equal(store.findCurrentByName('run1')?.status, 'ACTIVE');
+      const again = (name: string) => ({
+        ...(store.get(`sb-${name}`) as Sandbox),
+        id: `sb-${name}-2`,
+        approvalId: `ap-${name}-2`,
+        status: 'PENDING_APPROVAL' as const,
+      });
+      assert.equal(store.insert(again('old1')).name, 'old1');
+      assert.throws(() => store.insert(again('run1')), Conflict);
     } finally {
       db.close();
     }
