@@ -135,6 +135,34 @@ describe('SandboxService', () => {
     assert.equal(service.claimNextQueued(new Set([6551]))?.apiPort, 6552);
   });
 
+  it('when a sweep changes sandboxes, then what it returns and announces is what was stored', () => {
+    const { service, store, clock, seen } = createCoreFixture();
+    const s = service.request(alice, { name: 'demo', ttl: '1h' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    service.markReady(s.id, 'apiVersion: v1\n', 1);
+    const stale = service.request(alice, { name: 'stale' }, { via: 'slack' });
+    clock.advance(2 * HOUR);
+    const now = clock.now();
+
+    const [warned] = service.sweepExpiryWarnings(service.dueExpiryWarnings(now), now);
+    assert.equal(warned?.warnedForExpiresAt, warned?.expiresAt);
+    assert.deepEqual(warned, store.get(s.id));
+    const [expired] = service.sweepExpired(now, 10);
+    assert.equal(expired?.status, 'DESTROYING');
+    assert.equal(expired?.destroyReason, 'expired');
+    const [cancelled] = service.sweepStaleRequests(now, 'nobody approved it', 10);
+    assert.equal(cancelled?.decisionNote, 'nobody approved it');
+
+    assert.deepEqual(expired, store.get(s.id));
+    assert.deepEqual(cancelled, store.get(stale.id));
+    assert.deepEqual(
+      seen.filter((e) => ['expiring', 'destroying', 'cancelled'].includes(e.type)).map((e) => e.sandbox),
+      [warned, expired, cancelled],
+    );
+    assert.equal(store.get(stale.id)?.decidedBy, 'system');
+  });
+
   it('when a sandbox ends in any final state, then its name and API port are free again', () => {
     const { service, clock } = createCoreFixture({ maxPerUser: 10 });
     const ask = (name: string) => service.request(alice, { name }, { via: 'slack' });

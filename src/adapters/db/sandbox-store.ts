@@ -46,6 +46,10 @@ type SandboxRow = [
   approvalTs: string | null,
 ];
 
+/** A row a sweep is about to change: the sandbox's columns, then its rowid. */
+type DueRow = [...SandboxRow, rowid: number];
+const ROWID: SandboxRow['length'] = 27;
+
 /** Every column but the encrypted kubeconfig, which is read only on purpose; in `SandboxRow`'s order. */
 const COLUMNS = `id, approval_id, name, cluster_name, owner, requested_by, requested_via, servers, agents, ttl_ms, reason,
   status, requested_at, decided_at, decided_by, decision_note, creating_at, ready_at, expires_at, destroyed_at,
@@ -79,7 +83,7 @@ function toSandbox([
   apiPort,
   approvalChannel,
   approvalTs,
-]: SandboxRow): Sandbox {
+]: SandboxRow | DueRow): Sandbox {
   return {
     id,
     approvalId,
@@ -157,10 +161,27 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_queue WHERE status = 'QUEUED'
      ORDER BY decided_at, requested_at LIMIT ?`,
   );
-  // The sweeps' set-based transitions: one statement for a slice of due rows. INDEXED BY pins the partial
-  // indexes: without statistics SQLite prefers others and would read every ACTIVE row instead of the due ones.
-  // OR FAIL: these statements cannot break a constraint, and the caller's transaction rolls back on any error,
-  // so SQLite is spared the statement journal (a copy of every page the statement changes) that OR ABORT needs.
+  // The sweeps' transitions. Each reads a slice of due rows through a partial index (INDEXED BY pins it:
+  // without statistics SQLite prefers others and would read every ACTIVE row instead of the due ones), changes
+  // them by rowid in one statement and returns them as changed. Reading first is safe because the sweeps run
+  // inside a transaction, and cheaper than UPDATE … RETURNING, which collects its result in a temporary table
+  // before handing it over. OR FAIL: these updates cannot break a constraint and the caller's transaction rolls
+  // back on any error, so SQLite is spared the statement journal (a copy of every page changed) of OR ABORT.
+  const dueRows = <P extends unknown[]>(sql: string) => db.prepare<P, DueRow>(sql).raw();
+  const changeRows = (set: string) =>
+    db.prepare(
+      `UPDATE OR FAIL sandboxes SET ${set}, updated_at = ? WHERE rowid IN (SELECT value FROM json_each(?))`,
+    );
+  const claim = (
+    rows: DueRow[],
+    update: Database.Statement,
+    set: unknown[],
+    changed: (s: Sandbox) => Sandbox,
+  ) => {
+    if (rows.length === 0) return [];
+    update.run(...set, now(), JSON.stringify(rows.map((row) => row[ROWID])));
+    return rows.map((row) => changed(toSandbox(row)));
+  };
   // A warned row stays in the expiry index until it expires, so the warnings due are listed once per sweep and
   // claimed by rowid: claiming the next LIMIT rows again and again would re-read every row warned before them.
   const dueWarnings = db
@@ -169,25 +190,22 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
        WHERE status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at ORDER BY expires_at`,
     )
     .pluck();
-  const claimWarnings = sandboxRows<[number, string, number]>(
-    `UPDATE OR FAIL sandboxes SET warned_for_expires_at = expires_at, updated_at = ?
-     WHERE rowid IN (SELECT value FROM json_each(?))
-       AND status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at
-     RETURNING ${COLUMNS}`,
+  const stillDueWarnings = dueRows<[string, number]>(
+    `SELECT ${COLUMNS}, rowid FROM sandboxes WHERE rowid IN (SELECT value FROM json_each(?))
+     AND status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at`,
   );
-  const startExpiry = sandboxRows<[number, number, number]>(
-    `UPDATE OR FAIL sandboxes SET status = 'DESTROYING', destroy_reason = 'expired', updated_at = ?
-     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
-                     WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
-     RETURNING ${COLUMNS}`,
+  const markWarned = changeRows('warned_for_expires_at = expires_at');
+  const expired = dueRows<[number, number]>(
+    `SELECT ${COLUMNS}, rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
+     WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
   );
-  const cancelStale = sandboxRows<[number, string, number, number, number, number]>(
-    `UPDATE OR FAIL sandboxes SET status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?,
-       updated_at = ?, closed_at = ?
-     WHERE rowid IN (SELECT rowid FROM sandboxes INDEXED BY sandboxes_pending_since
-                     WHERE status = 'PENDING_APPROVAL' AND requested_at <= ?
-                     ORDER BY requested_at LIMIT ?)
-     RETURNING ${COLUMNS}`,
+  const markExpired = changeRows(`status = 'DESTROYING', destroy_reason = 'expired'`);
+  const stale = dueRows<[number, number]>(
+    `SELECT ${COLUMNS}, rowid FROM sandboxes INDEXED BY sandboxes_pending_since
+     WHERE status = 'PENDING_APPROVAL' AND requested_at <= ? ORDER BY requested_at LIMIT ?`,
+  );
+  const markCancelled = changeRows(
+    `status = 'CANCELLED', decided_at = ?, decided_by = 'system', decision_note = ?, closed_at = ?`,
   );
   const ports = db.prepare<[], { api_port: number }>(
     // Only CREATING, ACTIVE and DESTROYING rows have a port among live ones (a requeue clears it).
@@ -345,11 +363,25 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     portsInUse: () => new Set(ports.all().map((r) => r.api_port)),
     dueExpiryWarnings: (until) => dueWarnings.all(until),
     claimExpiryWarnings: (rows, until) =>
-      claimWarnings.all(now(), JSON.stringify(rows), until).map(toSandbox),
-    startExpiry: (at, limit) => startExpiry.all(now(), at, limit).map(toSandbox),
+      claim(stillDueWarnings.all(JSON.stringify(rows), until), markWarned, [], (s) => ({
+        ...s,
+        warnedForExpiresAt: s.expiresAt,
+      })),
+    startExpiry: (at, limit) =>
+      claim(expired.all(at, limit), markExpired, [], (s) => ({
+        ...s,
+        status: 'DESTROYING',
+        destroyReason: 'expired',
+      })),
     cancelPendingBefore(before, note, limit) {
       const at = now();
-      return cancelStale.all(at, note, at, at, before, limit).map(toSandbox);
+      return claim(stale.all(before, limit), markCancelled, [at, note, at], (s) => ({
+        ...s,
+        status: 'CANCELLED',
+        decidedAt: at,
+        decidedBy: 'system',
+        decisionNote: note,
+      }));
     },
 
     claimApprovalPost: (id, at, staleBefore) => claimPost.run(at, id, staleBefore).changes === 1,
