@@ -6,7 +6,6 @@ import type { TestRuns } from '../../core/test-runs.js';
 import { ActorResolver } from './actor-resolver.js';
 import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
-import { dedupeEvents } from './dedupe-events.js';
 import { SlackEventsReceiver, type SlackRequestObserver } from './events-receiver.js';
 import { registerListeners } from './listeners/index.js';
 import { SlackNotifier } from './notifier.js';
@@ -75,6 +74,9 @@ export function createSlackApp(deps: SlackAppDeps) {
   const common = {
     token: settings.botToken,
     convoStore: false,
+    // Bolt's ignoreSelf drops the app's own message events; the app subscribes to none, and the middleware would
+    // otherwise run on every request.
+    ignoreSelf: false,
     deferInitialization: true,
     logger: boltLogger,
     clientOptions,
@@ -129,7 +131,6 @@ export function createSlackApp(deps: SlackAppDeps) {
 
   const inFlight = trackInFlight();
   app.use(inFlight.middleware);
-  app.use(dedupeEvents(logger));
   const listenerDeps: SlackDeps = {
     service,
     tests: deps.tests,

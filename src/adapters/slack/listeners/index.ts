@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { dedupeEvents } from '../dedupe-events.js';
 import { ACTION, SLASH_COMMAND, VIEW } from '../ids.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { approveRequest } from './actions/approve-request.js';
@@ -45,7 +46,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   };
   app.view(anyOf(modals), (args) => dispatch(modals, args.view.callback_id, args));
 
-  app.event('app_home_opened', appHomeOpened(deps));
+  // Events are the only requests Slack redelivers with the same id; the dedupe runs in their chain alone.
+  app.event('app_home_opened', dedupeEvents(deps.logger), appHomeOpened(deps));
 }
 
 /** Matches exactly the ids of `handlers` (plain words: see ids.ts). */
