@@ -7,7 +7,7 @@ import { ActorResolver } from './actor-resolver.js';
 import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { SlackEventsReceiver, type SlackRequestObserver } from './events-receiver.js';
-import { registerListeners } from './listeners/index.js';
+import { routeRequests } from './listeners/index.js';
 import { SlackNotifier } from './notifier.js';
 import { createResponseUrlPoster } from './response-url.js';
 import { createSlackCall, type SlackErrorCounter, slackErrorCode } from './slack-call.js';
@@ -144,7 +144,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     logger,
     approversChannel: settings.approversChannel,
   };
-  registerListeners(app, listenerDeps);
+  app.use(routeRequests(listenerDeps));
   // Rethrown so the receiver answers as Slack expects: 401 while unauthenticated, 500 before an ack.
   app.error(async (error) => {
     if (error.code === 'slack_bolt_authorization_error') {

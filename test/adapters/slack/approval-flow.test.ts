@@ -230,6 +230,23 @@ describe('Slack approval flow', () => {
     assert.match(textOf(h.fake.message(APPROVALS, approval.ts)), /approve_request/, 'buttons still there');
   });
 
+  it('when Slack sends a command or a button the app does not know, then it is left unanswered and nothing changes', async () => {
+    const { driver } = h;
+    await h.request(ALICE, 'create mystery');
+    const approval = await h.approvalMessage('mystery');
+    const container = { type: 'message', channelId: APPROVALS, messageTs: approval.ts } as const;
+    const sandbox = h.sandboxNamed('mystery');
+
+    // Slack shows the user its own error for an interaction nobody acknowledged within 3 seconds.
+    const [command, click] = await Promise.all([
+      driver.command(ALICE, 'list', { command: '/other' }),
+      driver.clickButton(BOB, { actionId: 'mystery_button', value: sandbox.id, container, forge: true }),
+    ]);
+    assert.equal(command.status, 404);
+    assert.equal(click.status, 404);
+    assert.equal(h.sandboxNamed('mystery').status, 'PENDING_APPROVAL');
+  });
+
   it('when two approvers click Approve at once, then one wins, one cluster is made, and the other is told who', async () => {
     const { driver } = h;
     await h.request(ALICE, 'create race');

@@ -1,5 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { dedupeEvents } from '../dedupe-events.js';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware, SlackEventMiddlewareArgs } from '@slack/bolt';
+import { eventRepeats } from '../dedupe-events.js';
 import { ACTION, SLASH_COMMAND, VIEW } from '../ids.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { approveRequest } from './actions/approve-request.js';
@@ -11,21 +11,22 @@ import { extendSandbox } from './actions/extend-sandbox.js';
 import { newSandbox } from './actions/new-sandbox.js';
 import { runTests } from './actions/run-tests.js';
 import { sendKubeconfig } from './actions/send-kubeconfig.js';
-import { sandboxCommand } from './commands/sandbox-command.js';
+import { type CommandArgs, sandboxCommand } from './commands/sandbox-command.js';
 import { appHomeOpened } from './events/app-home-opened.js';
 import { createSandboxSubmitted } from './views/create-sandbox-submitted.js';
 import { denyReasonSubmitted } from './views/deny-reason-submitted.js';
 import type { ViewArgs } from './views/view-args.js';
 
 /**
- * Registers every listener: one per file, each acknowledging first. Buttons share one Bolt listener, and so do
- * modals, dispatching on their id: Bolt runs the middleware chain of every registered listener for every request
- * it receives, so a listener per button would cost every request (a slash command too) a chain per button that
- * can only say no. Ids no listener knows stay unhandled, as before.
+ * Every request's handler, one per file, each acknowledging first, reached from ONE global middleware that
+ * routes on what Bolt's listener matchers would: the command name, a block action's `action_id`, a
+ * view_submission's `callback_id`, the event type. Bolt runs the middleware chain of every registered listener
+ * for every request, each chain only to say no to all but one; on a bare Bolt app four listeners cost
+ * 0.17–0.19 ms of CPU a request and this router 0.12. Requests it does not know go on to Bolt, which has no
+ * listeners: they stay unacknowledged, as unknown ids always did.
  */
-export function registerListeners(app: App, deps: SlackDeps): void {
-  app.command(SLASH_COMMAND, sandboxCommand(deps));
-
+export function routeRequests(deps: SlackDeps): Middleware<AnyMiddlewareArgs> {
+  const command = sandboxCommand(deps);
   const buttons: Record<string, (args: ButtonArgs) => Promise<void>> = {
     [ACTION.approveRequest]: approveRequest(deps),
     [ACTION.denyRequest]: denyRequest(deps),
@@ -36,29 +37,27 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     [ACTION.runTests]: runTests(deps),
     [ACTION.newSandbox]: newSandbox(deps),
   };
-  app.action<BlockAction<ButtonAction>>(anyOf(buttons), (args) =>
-    dispatch(buttons, args.action.action_id, args),
-  );
-
   const modals: Record<string, (args: ViewArgs) => Promise<void>> = {
     [VIEW.createSandbox]: createSandboxSubmitted(deps),
     [VIEW.denyReason]: denyReasonSubmitted(deps),
   };
-  app.view(anyOf(modals), (args) => dispatch(modals, args.view.callback_id, args));
+  const homeOpened = appHomeOpened(deps);
+  const repeats = eventRepeats(deps.logger);
 
-  // Events are the only requests Slack redelivers with the same id; the dedupe runs in their chain alone.
-  app.event('app_home_opened', dedupeEvents(deps.logger), appHomeOpened(deps));
-}
-
-/** Matches exactly the ids of `handlers` (plain words: see ids.ts). */
-const anyOf = (handlers: Record<string, unknown>) => new RegExp(`^(?:${Object.keys(handlers).join('|')})$`);
-
-function dispatch<A>(
-  handlers: Record<string, (args: A) => Promise<void>>,
-  id: string,
-  args: A,
-): Promise<void> {
-  const handler = handlers[id];
-  if (!handler) throw new Error(`no listener for ${id}`); // unreachable: anyOf() matched the id
-  return handler(args);
+  return async (args) => {
+    if (args.body.type === 'block_actions') {
+      const button = buttons[(args as ButtonArgs).action.action_id];
+      if (button) return button(args as ButtonArgs);
+    } else if (args.body.type === 'view_submission') {
+      const modal = modals[(args as ViewArgs).view.callback_id];
+      if (modal) return modal(args as ViewArgs);
+    } else if ('command' in args) {
+      if (args.command.command === SLASH_COMMAND) return command(args as CommandArgs);
+    } else if ('event' in args && args.event.type === 'app_home_opened') {
+      // Events are the only requests Slack redelivers with the same id.
+      if (repeats(args.body.event_id)) return;
+      return homeOpened(args as SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs);
+    }
+    await args.next();
+  };
 }

@@ -26,7 +26,7 @@ import type { SlackDeps } from '../../slack-deps.js';
 import { cancelRequest, extendSandbox, findSandbox, sendKubeconfig, startTests } from '../operations.js';
 import { describeError, ephemeral, notice, replyEphemeral } from '../replies.js';
 
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
 /**
  * `/sandbox …`. Most answers come from SQLite alone, so they go back in the acknowledgement itself, as Slack
