@@ -456,14 +456,15 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     listAudit({ sandboxId, limit = 100 }) {
-      const rows = db
-        .prepare<
-          unknown[],
-          { at: number; actor: string; action: string; sandbox_id: string | null; details: string }
-        >(
-          `SELECT at, actor, action, sandbox_id, details FROM audit_events ${sandboxId ? 'WHERE sandbox_id = ?' : ''} ORDER BY id DESC LIMIT ?`,
-        )
-        .all(...(sandboxId ? [sandboxId, limit] : [limit]));
+      const rows = cached(
+        `SELECT at, actor, action, sandbox_id, details FROM audit_events ${sandboxId ? 'WHERE sandbox_id = ?' : ''} ORDER BY id DESC ${limitTo(limit)}`,
+      ).all(...(sandboxId ? [sandboxId] : [])) as {
+        at: number;
+        actor: string;
+        action: string;
+        sandbox_id: string | null;
+        details: string;
+      }[];
       return rows.map((r) => ({
         at: r.at,
         actor: r.actor,
