@@ -47,6 +47,17 @@ export interface RequestOptions {
 
 const newId = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).toString('hex')}`;
 
+const notIn = (sandbox: Sandbox, verb: string) =>
+  new Conflict(`Cannot ${verb} ${sandbox.name}: it ${describeState(sandbox)}.`);
+
+/**
+ * Refuses at once, before any write transaction, what the compare-and-set would refuse: a decision on a
+ * request already decided (a second approver, or Slack redelivering a click) needs no write lock.
+ */
+function assertIn(sandbox: Sandbox, from: readonly SandboxStatus[], verb: string): void {
+  if (!from.includes(sandbox.status)) throw notIn(sandbox, verb);
+}
+
 /** Human words for where a sandbox is now, used when an action loses a race or comes too late. */
 export function describeState(s: Sandbox): string {
   // Whoever approved is worth naming in every later state: it is what a second approver needs to hear.
@@ -95,7 +106,10 @@ export class SandboxService {
     this.specSchema = sandboxSpecSchema(deps.options);
   }
 
-  /** Files a request for approval. Validation, the name check and both quotas run in the insert's transaction. */
+  /**
+   * Files a request for approval. The name check and both quotas run in the insert's transaction; they run once
+   * before it too, so that a refusal is answered from a read, without taking the database's write lock.
+   */
   request(actor: Actor, input: SandboxSpecInput | Record<string, unknown>, options: RequestOptions): Sandbox {
     const parsed = this.specSchema.safeParse(input);
     if (!parsed.success) throw new InvalidInput(describeIssues(parsed.error));
@@ -106,25 +120,9 @@ export class SandboxService {
     const owner = options.onBehalfOf ?? actor.id;
     const now = this.clock.now();
 
+    this.assertMayRequest(spec.name, owner);
     const sandbox = this.store.transaction(() => {
-      const existing = this.store.findCurrentByName(spec.name);
-      if (existing) {
-        throw new Conflict(
-          `A sandbox named ${spec.name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,
-        );
-      }
-      const mine = this.store.count({ owner, statuses: QUOTA_STATUSES });
-      if (mine >= this.options.maxPerUser) {
-        throw new QuotaExceeded(
-          `${owner} already has ${mine} live sandboxes (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
-        );
-      }
-      const total = this.store.count({ statuses: QUOTA_STATUSES });
-      if (total >= this.options.maxTotal) {
-        throw new QuotaExceeded(
-          `The bot is at its limit of ${this.options.maxTotal} live sandboxes; try again when one has been destroyed.`,
-        );
-      }
+      this.assertMayRequest(spec.name, owner);
       const created = this.store.insert({
         id: newId('sb-', 4),
         approvalId: newId('ap-', 8),
@@ -166,6 +164,28 @@ export class SandboxService {
     return sandbox;
   }
 
+  /** Refuses a request whose name is taken by a live sandbox, or that a quota does not allow. */
+  private assertMayRequest(name: string, owner: string): void {
+    const existing = this.store.findCurrentByName(name);
+    if (existing) {
+      throw new Conflict(
+        `A sandbox named ${name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,
+      );
+    }
+    const mine = this.store.count({ owner, statuses: QUOTA_STATUSES });
+    if (mine >= this.options.maxPerUser) {
+      throw new QuotaExceeded(
+        `${owner} already has ${mine} live sandboxes (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
+      );
+    }
+    const total = this.store.count({ statuses: QUOTA_STATUSES });
+    if (total >= this.options.maxTotal) {
+      throw new QuotaExceeded(
+        `The bot is at its limit of ${this.options.maxTotal} live sandboxes; try again when one has been destroyed.`,
+      );
+    }
+  }
+
   /**
    * Approves a pending request (by sandbox id or approval id) and queues it for creation. `auditDetails` adds
    * door-specific facts to the audit row (e.g. the `approver` a REST caller named); never a secret.
@@ -173,6 +193,7 @@ export class SandboxService {
   approve(actor: Actor, idOrApprovalId: string, auditDetails: Record<string, unknown> = {}): Sandbox {
     const current = this.require(idOrApprovalId);
     assertMayDecide(actor, current, this.options, 'approve');
+    assertIn(current, ['PENDING_APPROVAL'], 'approve');
     const now = this.clock.now();
     const { sandbox, queuePosition } = this.store.transaction(() => {
       const updated = this.transitionOrExplain(current, ['PENDING_APPROVAL'], 'QUEUED', 'approve', {
@@ -191,6 +212,7 @@ export class SandboxService {
   deny(actor: Actor, idOrApprovalId: string, reason: string): Sandbox {
     const current = this.require(idOrApprovalId);
     assertMayDecide(actor, current, this.options, 'deny');
+    assertIn(current, ['PENDING_APPROVAL'], 'deny');
     const note = reason.trim().slice(0, 500) || null;
     const sandbox = this.store.transaction(() => {
       const updated = this.transitionOrExplain(current, ['PENDING_APPROVAL'], 'DENIED', 'deny', {
@@ -547,8 +569,7 @@ export class SandboxService {
   ): Sandbox {
     const updated = this.store.transition(current.id, from, to, patch);
     if (updated) return updated;
-    const now = this.store.get(current.id) ?? current;
-    throw new Conflict(`Cannot ${verb} ${now.name}: it ${describeState(now)}.`);
+    throw notIn(this.store.get(current.id) ?? current, verb);
   }
 
   private emit(event: SandboxEvent): void {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { openDatabase } from '../../src/adapters/db/open-database.js';
 import { Conflict, Forbidden, InvalidInput, QuotaExceeded } from '../../src/core/errors.js';
 import { admin, alice, bob, carol, createCoreFixture } from '../helpers/core-fixture.js';
 
@@ -161,6 +165,28 @@ describe('SandboxService', () => {
       [warned, expired, cancelled],
     );
     assert.equal(store.get(stale.id)?.decidedBy, 'system');
+  });
+
+  it('when another process holds the write lock, then refused requests and decisions are still answered at once', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'busy-'));
+    const file = path.join(dir, 'bot.db');
+    const { service, db } = createCoreFixture({ maxPerUser: 1 }, file);
+    const s = service.request(alice, { name: 'one' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    const other = openDatabase(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      // Refusals come from reads; waiting for the lock would end in SQLITE_BUSY after busy_timeout (5 s).
+      assert.throws(() => service.request(alice, { name: 'two' }, { via: 'slack' }), QuotaExceeded);
+      assert.throws(() => service.request(carol, { name: 'one' }, { via: 'slack' }), Conflict);
+      assert.throws(() => service.approve(carol, s.id), /already approved by U0BOB/);
+      assert.throws(() => service.deny(carol, s.id, 'no'), /already approved by U0BOB/);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('when a sandbox ends in any final state, then its name and API port are free again', () => {

@@ -91,8 +91,8 @@ export class MemoryRuntime implements ClusterRuntime {
 }
 
 /** The real service over a real in-memory SQLite database with the real migrations. */
-export function createCoreFixture(options: Partial<SandboxServiceOptions> = {}) {
-  const db = openDatabase(':memory:');
+export function createCoreFixture(options: Partial<SandboxServiceOptions> = {}, file = ':memory:') {
+  const db = openDatabase(file);
   const clock = new ManualClock();
   const store = createSandboxStore(db, () => clock.now());
   const events = new SandboxEvents(silentLogger);
