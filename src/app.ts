@@ -105,6 +105,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     });
   const tests = new TestRuns({ service, store, tester: smokeTester, events });
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   if (config.smoke.autoRun) {
     // The default suite runs once a sandbox is ACTIVE. Listeners run after the transition has committed and
     // cannot block or undo it; a refusal (say, a run already going) is only logged.
@@ -283,39 +284,45 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       return { port };
     },
 
-    /** Stops taking requests, lets running k3d commands finish within `graceMs`, closes the database. */
-    async stop(graceMs = 30_000): Promise<void> {
-      // Test runs wind down (their temporary namespaces still deleted) rather than run to the end.
-      stopping = true;
-      smokeTester.stop?.();
-      clearInterval(leaseTimer);
-      clearInterval(pumpTimer);
-      // 1. Stop taking requests (requests in flight still get their answer).
-      const s = server;
-      server = undefined;
-      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
-      s?.closeIdleConnections();
-      // 2. Let what is running finish, all within one grace period; the reconciler resumes the rest at the next start.
-      const deadlineAt = Date.now() + graceMs;
-      const left = () => Math.max(0, deadlineAt - Date.now());
-      const timeUp = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([
-        (async () => {
-          await Promise.allSettled([posting, stopJobs?.(), firstReconcile, provisioner.stop(left())]);
-          // Slack listeners still working after their ack, and the notifications of the work above.
-          await slack?.stop(left());
-          await events.idle();
-          await tests.idle();
-          await commands.idle(left());
-        })(),
-        timeUp,
-      ]);
-      stopJobs = undefined;
-      s?.closeAllConnections();
-      await closed;
-      if (leading) lease.release();
-      await checkpointer?.stop();
-      db.close();
+    /**
+     * Stops taking requests, lets running k3d commands finish within `graceMs`, closes the database. A second
+     * call (a second SIGTERM) waits for the first.
+     */
+    stop(graceMs = 30_000): Promise<void> {
+      stopped ??= (async () => {
+        // Test runs wind down (their temporary namespaces still deleted) rather than run to the end.
+        stopping = true;
+        smokeTester.stop?.();
+        clearInterval(leaseTimer);
+        clearInterval(pumpTimer);
+        // 1. Stop taking requests (requests in flight still get their answer).
+        const s = server;
+        server = undefined;
+        const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+        s?.closeIdleConnections();
+        // 2. Let what is running finish, all within one grace period; the reconciler resumes the rest at the next start.
+        const deadlineAt = Date.now() + graceMs;
+        const left = () => Math.max(0, deadlineAt - Date.now());
+        const timeUp = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+        await Promise.race([
+          (async () => {
+            await Promise.allSettled([posting, stopJobs?.(), firstReconcile, provisioner.stop(left())]);
+            // Slack listeners still working after their ack, and the notifications of the work above.
+            await slack?.stop(left());
+            await events.idle();
+            await tests.idle();
+            await commands.idle(left());
+          })(),
+          timeUp,
+        ]);
+        stopJobs = undefined;
+        s?.closeAllConnections();
+        await closed;
+        if (leading) lease.release();
+        await checkpointer?.stop();
+        db.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -130,7 +130,6 @@ export function createSlackApp(deps: SlackAppDeps) {
   notifier.subscribe(deps.events);
 
   const inFlight = trackInFlight();
-  app.use(inFlight.middleware);
   const listenerDeps: SlackDeps = {
     service,
     tests: deps.tests,
@@ -144,7 +143,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     logger,
     approversChannel: settings.approversChannel,
   };
-  app.use(routeRequests(listenerDeps));
+  app.use(routeRequests(listenerDeps, inFlight.track));
   // Rethrown so the receiver answers as Slack expects: 401 while unauthenticated, 500 before an ack.
   app.error(async (error) => {
     if (error.code === 'slack_bolt_authorization_error') {

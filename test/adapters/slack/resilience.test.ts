@@ -21,6 +21,26 @@ async function slackErrors(port: number): Promise<Map<string, number>> {
 const ALICE_ACTOR = { id: ALICE, isApprover: false, isAdmin: false };
 
 describe('Slack resilience', () => {
+  it('when the bot stops while a command is still at work after its ack, then the work finishes before the database closes', async () => {
+    const h = await startSlackHarness();
+    try {
+      await h.activeSandbox('draining');
+      const completed = () => [...h.fake.files().values()].filter((f) => f.completed);
+      await waitUntil(
+        () => completed().length === 1 || undefined,
+        5000,
+        () => 'the first kubeconfig DM',
+      );
+      h.fake.failNext('files.getUploadURLExternal', { delayMs: 500 });
+      const answer = await h.driver.command(ALICE, 'kubeconfig draining');
+      assert.equal(answer.status, 200, 'acknowledged at once');
+      await h.app.stop(5000);
+      assert.equal(completed().length, 2, 'the kubeconfig asked for was delivered before the bot stopped');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when a request was filed by another process or its approval post failed, then the next poll posts it once', async () => {
     const h = await startSlackHarness({ overrides: { queuePollMs: 100 } });
     try {
