@@ -139,6 +139,17 @@ describe('the Slack events receiver', () => {
     const before = ran.length;
     const body = command('forged');
     const wrong = await post(body, FORM, { 'x-slack-signature': `v0=${'0'.repeat(64)}` });
+    const signed = signSlackRequest(SECRET, body);
+    const hash = signed['x-slack-signature'].slice(3);
+    const forgeries = [
+      { ...signed, 'x-slack-signature': `v1=${hash}` },
+      { ...signed, 'x-slack-signature': hash },
+      { ...signed, 'x-slack-signature': `v0=${hash.slice(0, 10)}` },
+      // As long as a good signature in characters, twice as long in bytes.
+      { ...signed, 'x-slack-signature': `v0=${'é'.repeat(64)}` },
+    ];
+    const forged = await Promise.all(forgeries.map((headers) => post(body, FORM, headers)));
+    const tampered = await post(command('tampered'), FORM, { ...signed });
     const future = await post(body, FORM, {
       ...signSlackRequest(SECRET, body, Math.floor(Date.now() / 1000) + 6 * 60),
     });
@@ -148,8 +159,9 @@ describe('the Slack events receiver', () => {
       headers: { 'content-type': FORM },
       body: 'x'.repeat(70 * 1024),
     });
-    assert.deepEqual([wrong.status, future.status, unsigned.status], [401, 401, 401]);
-    assert.deepEqual(answered.splice(0).slice(-3), ['unknown 401', 'unknown 401', 'unknown 401']);
+    const statuses = [wrong, ...forged, tampered, future, unsigned].map((r) => r.status);
+    assert.deepEqual(statuses, Array(8).fill(401));
+    assert.deepEqual(answered.splice(0).slice(-8), Array(8).fill('unknown 401'));
     assert.equal(ran.length, before);
     assert.ok(logged.some((l) => /signature does not match/.test(l.message)));
     assert.ok(logged.some((l) => /more than five minutes from now/.test(l.message)));
