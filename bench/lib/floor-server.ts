@@ -1,9 +1,9 @@
 // The floor for ack latency: a bare node:http server that does the least any Slack endpoint must do: read the
-// body, check the timestamp and the v0 HMAC signature, answer 200 `{}`. Run as a child process (forked with
-// IPC and FLOOR_SIGNING_SECRET set), it sends `{ port }` once listening.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// body, check the timestamp and the v0 HMAC signature (with the bot's own check), answer 200 `{}`. Run as a child
+// process (forked with IPC and FLOOR_SIGNING_SECRET set), it sends `{ port }` once listening.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signedBySlack } from '../../src/adapters/slack/signature.js';
 
 const secret = process.env.FLOOR_SIGNING_SECRET ?? '';
 if (!secret || !process.send) {
@@ -14,11 +14,7 @@ if (!secret || !process.send) {
 function verified(timestamp: string | undefined, signature: string | undefined, body: Buffer): boolean {
   if (!timestamp || !signature) return false;
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
-  const expected = Buffer.from(
-    `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`,
-  );
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return signedBySlack(secret, timestamp, signature, body);
 }
 
 const server = createServer((req, res) => {
