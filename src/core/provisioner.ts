@@ -141,8 +141,10 @@ export class Provisioner {
           : new ClusterError(error instanceof Error ? error.message : String(error), '');
       this.logger.warn({ ...log, err: clusterError.message, kind: clusterError.kind }, 'create failed');
       const cleaned = await this.deleteQuietly(sandbox.clusterName);
+      // Whoever holds the port (a host process, most likely) may keep it: no later create gets it either.
+      if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null)
+        this.clashedPorts.add(sandbox.apiPort);
       if (clusterError.kind === 'port_in_use' && sandbox.createAttempts < this.maxCreateAttempts && cleaned) {
-        if (sandbox.apiPort !== null) this.clashedPorts.add(sandbox.apiPort);
         this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`);
         return;
       }

@@ -2,6 +2,7 @@
 // each fault must leave the database truthful, with a reason a person can act on, and no cluster behind.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -10,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import type { SandboxEvent } from '../../src/core/events.js';
 import type { Sandbox, SandboxStatus } from '../../src/core/sandbox.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
-import { alice, bob, silentLogger, waitFor } from '../helpers/core-fixture.js';
+import { admin, alice, bob, silentLogger, waitFor } from '../helpers/core-fixture.js';
 
 // The lifecycle jobs would run the reconciler on their own at a minute boundary; tests run it by hand.
 const NEVER = '0 0 1 1 *';
@@ -245,5 +246,40 @@ describe('k3d faults', () => {
     await a.reconciler.run();
     await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
     assert.deepEqual(fake.clusters(), []);
+  });
+
+  it('when a host process listens on the API port given to a sandbox, then the create is retried on the next port, and later sandboxes skip that port', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      const a = await startApp({ SANDBOX_API_PORT_RANGE: `${taken}-${taken + 50}` });
+      const first = await activeSandbox(a, 'squatted');
+      assert.notEqual(first.apiPort, taken);
+      assert.equal(first.createAttempts, 2);
+      const [clash] = callsOf('cluster create', 'sbx-squatted');
+      assert.equal(clash?.exitCode, 1, 'k3d met the bind error on the taken port');
+
+      const second = await activeSandbox(a, 'after');
+      assert.notEqual(second.apiPort, taken);
+      assert.equal(second.createAttempts, 1, 'the taken port is not tried again');
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('when the bot runs with LOG_LEVEL=debug, then k3d still runs at its default level: clean kubeconfigs and lists', async () => {
+    const before = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'debug';
+    try {
+      const a = await startApp();
+      const sandbox = await activeSandbox(a, 'verbose');
+      assert.match(a.service.kubeconfig(admin, sandbox.id), /^apiVersion: v1\n/);
+      const report = await a.reconciler.run();
+      assert.equal(report.error, undefined, 'k3d cluster list was read');
+    } finally {
+      if (before === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = before;
+    }
   });
 });

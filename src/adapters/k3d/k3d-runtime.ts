@@ -18,8 +18,10 @@ export interface K3dRuntimeOptions {
 }
 
 /**
- * ClusterRuntime over the k3d CLI. Every call runs with LOG_COLORS=false (parseable logfmt) and a private
- * scratch KUBECONFIG, so k3d never touches the operator's ~/.kube/config; operations on one name are serialised.
+ * ClusterRuntime over the k3d CLI. Every call runs with LOG_COLORS=false (parseable logfmt), k3d's default
+ * LOG_LEVEL (the bot's own LOG_LEVEL=debug would put DEBU lines on the stdout that carries the JSON and the
+ * kubeconfig) and a private scratch KUBECONFIG, so k3d never touches the operator's ~/.kube/config; operations
+ * on one name are serialised.
  */
 export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
   const { run, bin, prefix, apiHost, createTimeoutMs } = options;
@@ -37,7 +39,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     try {
       return await run(bin, args, {
         timeoutMs,
-        env: { LOG_COLORS: 'false', KUBECONFIG: path.join(scratch, 'kubeconfig.yaml') },
+        env: { LOG_COLORS: 'false', LOG_LEVEL: 'info', KUBECONFIG: path.join(scratch, 'kubeconfig.yaml') },
       });
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -55,7 +57,10 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     if (error.exitCode === undefined)
       return new ClusterError(`${what}: ${error.message}`, detail, 'unavailable');
     const reason = failureReason(error.stderr) ?? error.message;
-    const kind = /port is already allocated/.test(error.stderr) ? 'port_in_use' : 'failed';
+    // Docker's two texts: the port is published by another container, or a host process listens on it.
+    const kind = /port is already allocated|bind: address already in use/.test(error.stderr)
+      ? 'port_in_use'
+      : 'failed';
     return new ClusterError(`${what}: ${reason}`, detail, kind);
   }
 
