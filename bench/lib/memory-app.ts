@@ -28,6 +28,7 @@ class InstantClusters implements ClusterRuntime {
       serversCount: c.servers,
       agentsRunning: c.agents,
       agentsCount: c.agents,
+      loadBalancerRunning: true,
     }));
   }
 }

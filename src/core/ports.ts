@@ -120,6 +120,8 @@ export interface ClusterInfo {
   serversCount: number;
   agentsRunning: number;
   agentsCount: number;
+  /** The load balancer, which publishes the API port, is running (k3d starts it last). */
+  loadBalancerRunning: boolean;
 }
 
 export interface CreateClusterSpec {

@@ -24,7 +24,17 @@ export interface ReconcileReport {
   error?: string;
 }
 
-const isUp = (c: ClusterInfo) => c.serversCount > 0 && c.serversRunning === c.serversCount;
+/**
+ * Whether a cluster a crash left behind is the one the sandbox asked for, whole and running. k3d starts the
+ * servers, then the agents, then the load balancer that publishes the API port; a create cut short between
+ * them leaves nodes that never start, and a kubeconfig for that cluster would point at a port nobody serves.
+ */
+const isComplete = (c: ClusterInfo, s: Sandbox) =>
+  c.serversCount === s.servers &&
+  c.serversRunning === s.servers &&
+  c.agentsCount === s.agents &&
+  c.agentsRunning === s.agents &&
+  c.loadBalancerRunning;
 
 /**
  * Level-triggered reconciliation, like a Kubernetes controller: compares what should exist (the database)
@@ -33,12 +43,25 @@ const isUp = (c: ClusterInfo) => c.serversCount > 0 && c.serversRunning === c.se
  */
 export class Reconciler {
   private readonly maxCreateAttempts: number;
+  /** Settles when the last pass asked for has ended: passes never overlap (see run). */
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
   }
 
-  async run(): Promise<ReconcileReport> {
+  /**
+   * One pass, started after any pass in progress has finished (the start-up pass and the cron job may ask at
+   * once). Two passes at a time would both take an interrupted create for their own and requeue it twice: the
+   * second time, out from under the provisioner that had already claimed it again.
+   */
+  run(): Promise<ReconcileReport> {
+    const pass = this.previous.then(() => this.pass());
+    this.previous = pass.catch(() => {});
+    return pass;
+  }
+
+  private async pass(): Promise<ReconcileReport> {
     const { service, runtime, provisioner, logger, clusterPrefix } = this.deps;
     const report: ReconcileReport = {
       adopted: [],
@@ -110,7 +133,7 @@ export class Reconciler {
   ): Promise<void> {
     const { service, runtime, logger, clock } = this.deps;
     try {
-      if (cluster && isUp(cluster)) {
+      if (cluster && isComplete(cluster, sandbox)) {
         const kubeconfig = await runtime.kubeconfig(sandbox.clusterName);
         service.markReady(sandbox.id, kubeconfig, clock.now() - (sandbox.creatingAt ?? clock.now()));
         report.adopted.push(sandbox.id);

@@ -13,6 +13,7 @@ import type { Clock, ListFilter, SandboxPatch, SandboxStore, Vault } from './por
 import {
   describeIssues,
   formatDuration,
+  LIVE_STATUSES,
   QUOTA_STATUSES,
   type RequestChannel,
   type Sandbox,
@@ -178,7 +179,7 @@ export class SandboxService {
         `${owner} already has ${mine} live sandboxes (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
       );
     }
-    const total = this.store.count({ statuses: QUOTA_STATUSES });
+    const total = this.store.count({ statuses: LIVE_STATUSES });
     if (total >= this.options.maxTotal) {
       throw new QuotaExceeded(
         `The bot is at its limit of ${this.options.maxTotal} live sandboxes; try again when one has been destroyed.`,

@@ -14,7 +14,10 @@ export const SANDBOX_STATUSES = [
 ] as const;
 export type SandboxStatus = (typeof SANDBOX_STATUSES)[number];
 
-/** States that count against quotas: the request is waiting, or the cluster exists or is coming. */
+/**
+ * States that count against a user's quota: the request is waiting, or the cluster exists or is coming. The
+ * bot-wide limit counts every LIVE sandbox: a DESTROYING cluster takes the host's room until its delete succeeds.
+ */
 export const QUOTA_STATUSES: readonly SandboxStatus[] = ['PENDING_APPROVAL', 'QUEUED', 'CREATING', 'ACTIVE'];
 /** States after which nothing more happens to a sandbox; its name may be used again. */
 export const FINAL_STATUSES: readonly SandboxStatus[] = ['DESTROYED', 'FAILED', 'DENIED', 'CANCELLED'];

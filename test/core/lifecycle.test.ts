@@ -129,6 +129,49 @@ describe('reconciler', () => {
     assert.ok(runtime.clusters.has('sbx-demo'));
   });
 
+  it('when a crash left a CREATING row whose cluster never started its agents and load balancer, then the cluster is deleted and the create retried', async () => {
+    const { reconciler, runtime, store, service } = setup();
+    const s = service.request(alice, { name: 'half', agents: 2 }, { via: 'slack' });
+    service.approve(bob, s.id);
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    store.transition(s.id, ['ACTIVE'], 'CREATING', {});
+    runtime.halfStarted.add('sbx-half');
+    const report = await reconciler.run();
+    assert.deepEqual(report.adopted, []);
+    assert.deepEqual(report.requeued, [s.id]);
+    const again = await waitFor(
+      () => (store.get(s.id)?.status === 'ACTIVE' ? store.get(s.id) : undefined),
+      'ACTIVE',
+    );
+    assert.equal(again.createAttempts, 2);
+    assert.deepEqual(runtime.calls.slice(-3), ['delete sbx-half', 'create sbx-half', 'kubeconfig sbx-half']);
+  });
+
+  it('when two passes are asked for at once (start-up and cron), then they take turns: an interrupted create is retried once', async () => {
+    const { reconciler, runtime, store, service } = setup();
+    const s = service.request(alice, { name: 'twice' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    store.transition(s.id, ['ACTIVE'], 'CREATING', {});
+    runtime.halfStarted.add('sbx-twice');
+    // The second pass's delete is slower, so the first pass has requeued and the provisioner re-claimed by then.
+    runtime.createDelayMs = 100;
+    const remove = runtime.delete.bind(runtime);
+    let deletes = 0;
+    runtime.delete = async (name) => {
+      if (++deletes === 2) await new Promise((resolve) => setTimeout(resolve, 30));
+      await remove(name);
+    };
+    await Promise.all([reconciler.run(), reconciler.run()]);
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    const actions = store
+      .listAudit({ sandboxId: s.id })
+      .map((a) => a.action)
+      .reverse();
+    assert.deepEqual(actions.slice(actions.indexOf('ready') + 1), ['requeued', 'creating', 'ready']);
+    assert.equal(runtime.calls.filter((c) => c === 'create sbx-twice').length, 2);
+  });
+
   it('when a sandbox becomes ready while the cluster list is being read, then it is not taken for vanished', async () => {
     const { reconciler, runtime, store, service, clock } = setup();
     const s = service.request(alice, { name: 'late' }, { via: 'slack' });

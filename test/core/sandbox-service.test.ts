@@ -57,6 +57,22 @@ describe('SandboxService', () => {
     assert.throws(() => service.request(bob, { name: 'two' }, { via: 'slack' }), /limit of 1 live sandboxes/);
   });
 
+  it('when a cluster is still being destroyed, then it counts against the total (it is on the host) but not its owner’s quota', () => {
+    const { service } = createCoreFixture({ maxPerUser: 1, maxTotal: 2 });
+    const s = service.request(alice, { name: 'going' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    service.markReady(s.id, 'apiVersion: v1\n', 1);
+    assert.equal(service.destroy(alice, s.id).status, 'DESTROYING');
+    service.request(alice, { name: 'next' }, { via: 'slack' });
+    assert.throws(
+      () => service.request(bob, { name: 'third' }, { via: 'slack' }),
+      /limit of 2 live sandboxes/,
+    );
+    service.markDestroyed(s.id);
+    service.request(bob, { name: 'third' }, { via: 'slack' });
+  });
+
   it('when an approver approves, then the request is queued with its position', () => {
     const { service, seen } = createCoreFixture();
     const first = service.request(alice, { name: 'one' }, { via: 'slack' });

@@ -51,12 +51,15 @@ export class MemoryRuntime implements ClusterRuntime {
   readonly calls: string[] = [];
   failCreate: ClusterError | undefined;
   failDeletes = 0;
+  /** Clusters whose create was cut short after the servers: agents and load balancer listed as not running. */
+  readonly halfStarted = new Set<string>();
   createDelayMs = 0;
   running = 0;
   maxRunning = 0;
 
   async create(spec: CreateClusterSpec): Promise<void> {
     this.calls.push(`create ${spec.clusterName}`);
+    this.halfStarted.delete(spec.clusterName);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
@@ -73,6 +76,7 @@ export class MemoryRuntime implements ClusterRuntime {
   }
   async delete(name: string): Promise<void> {
     this.calls.push(`delete ${name}`);
+    this.halfStarted.delete(name);
     if (this.failDeletes > 0) {
       this.failDeletes--;
       throw new ClusterError(`deleting ${name} failed: still there`, '');
@@ -84,8 +88,9 @@ export class MemoryRuntime implements ClusterRuntime {
       name: c.clusterName,
       serversRunning: c.servers,
       serversCount: c.servers,
-      agentsRunning: c.agents,
+      agentsRunning: this.halfStarted.has(c.clusterName) ? 0 : c.agents,
       agentsCount: c.agents,
+      loadBalancerRunning: !this.halfStarted.has(c.clusterName),
     }));
   }
 }

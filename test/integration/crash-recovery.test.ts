@@ -95,17 +95,20 @@ describe('crash recovery', () => {
     assert.equal(await exited(second), 0);
   });
 
-  it('when k3d finished while the bot was down, then the next start adopts the cluster without a second create', async () => {
+  it('when the bot dies after k3d created the cluster but before it recorded it, then the next start adopts the cluster without a second create', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sandbox-crash-'));
     const id = await queuedSandbox(dataDir, 'adopted');
-    fake.setKnobs({ FAKE_K3D_DELAY_MS: 1500 });
+    fake.setKnobs({ FAKE_K3D_HANG: 'kubeconfig' });
     const first = startBot(dataDir);
-    await waitFor(createRunning, 'a create in progress', 20_000);
+    const kubeconfigGet = () =>
+      fake.calls().find((c) => c.command === 'kubeconfig get' && c.end === undefined);
+    const hung = await waitFor(kubeconfigGet, 'the create done and the kubeconfig being read', 20_000);
     first.kill('SIGKILL');
     await exited(first);
-    await waitFor(() => !createRunning(), 'the orphaned k3d to finish', 20_000);
+    process.kill(hung.pid, 'SIGKILL');
+    assert.equal(statusOf(dataDir, id), 'CREATING');
 
-    fake.setKnobs({ FAKE_K3D_DELAY_MS: null });
+    fake.setKnobs({ FAKE_K3D_HANG: null });
     const second = startBot(dataDir);
     await waitFor(() => statusOf(dataDir, id) === 'ACTIVE', 'ACTIVE after restart', 30_000);
     assert.equal(fake.calls().filter((c) => c.command === 'cluster create').length, 1);

@@ -9,6 +9,10 @@ const ClusterListJson = z.array(
     serversCount: z.number().int(),
     agentsRunning: z.number().int(),
     agentsCount: z.number().int(),
+    // Only whether the load balancer runs is read from the nodes; an odd node shape must not blind the list.
+    nodes: z
+      .array(z.looseObject({ role: z.unknown(), State: z.looseObject({ Running: z.unknown() }).optional() }))
+      .default([]),
   }),
 );
 
@@ -21,12 +25,13 @@ export function parseClusterList(stdout: string): ClusterInfo[] | undefined {
   }
   const parsed = ClusterListJson.safeParse(json);
   if (!parsed.success) return undefined;
-  return parsed.data.map(({ name, serversRunning, serversCount, agentsRunning, agentsCount }) => ({
+  return parsed.data.map(({ name, serversRunning, serversCount, agentsRunning, agentsCount, nodes }) => ({
     name,
     serversRunning,
     serversCount,
     agentsRunning,
     agentsCount,
+    loadBalancerRunning: nodes.some((n) => n.role === 'loadbalancer' && n.State?.Running === true),
   }));
 }
 

@@ -69,6 +69,7 @@ describe('k3d runtime against the fake k3d', () => {
       serversCount: 1,
       agentsRunning: 2,
       agentsCount: 2,
+      loadBalancerRunning: true,
     });
   });
 
@@ -121,6 +122,8 @@ describe('k3d runtime against the fake k3d', () => {
       fake.setKnobs({ FAKE_K3D_HANG: null });
     }
     assert.ok(fake.clusters().includes('sbx-hung'), 'the hang left a partial cluster behind for cleanup');
+    const [partial] = (await runtime.list()).filter((c) => c.name === 'sbx-hung');
+    assert.equal(partial?.loadBalancerRunning, false, 'its nodes never started');
     await runtime.delete('sbx-hung');
     assert.ok(!fake.clusters().includes('sbx-hung'));
   });
