@@ -264,11 +264,13 @@ export class SandboxService {
         throw new Conflict(`${fresh.name} ${describeState(fresh)}; only an active sandbox can be extended.`);
       }
       const cap = fresh.readyAt + this.options.maxLifetimeMs;
-      const wanted = fresh.expiresAt + byMs;
+      // Past its expiry but not yet reaped (the sweep runs each minute): the extension counts from now.
+      const from = Math.max(fresh.expiresAt, this.clock.now());
+      const wanted = from + byMs;
       if (wanted > cap) {
         throw new QuotaExceeded(
           `${fresh.name} cannot live past its maximum lifetime of ${formatDuration(this.options.maxLifetimeMs)}, ` +
-            `reached at ${new Date(cap).toISOString()}; ${formatDuration(Math.max(0, cap - fresh.expiresAt))} of extension is left.`,
+            `reached at ${new Date(cap).toISOString()}; ${formatDuration(Math.max(0, cap - from))} of extension is left.`,
         );
       }
       const updated = this.transitionOrExplain(fresh, ['ACTIVE'], null, 'extend', { expiresAt: wanted });

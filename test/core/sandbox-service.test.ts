@@ -259,6 +259,16 @@ describe('SandboxService', () => {
     assert.throws(() => service.extend(bob, s.id), Forbidden);
   });
 
+  it('when the owner extends a sandbox whose expiry passed before the sweep reaped it, then the extension counts from now', () => {
+    const { service, clock } = createCoreFixture();
+    const s = service.request(alice, { name: 'late', ttl: '1h' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    service.markReady(s.id, 'apiVersion: v1\n', 1);
+    clock.advance(HOUR + 50_000);
+    assert.equal(service.extend(alice, s.id, 60_000).expiresAt, clock.now() + 60_000);
+  });
+
   it('when the owner destroys an active sandbox, then it goes DESTROYING; an admin may too', () => {
     const { service, seen } = createCoreFixture();
     const s = service.request(alice, { name: 'demo' }, { via: 'slack' });
