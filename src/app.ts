@@ -46,6 +46,8 @@ export interface AppOverrides {
   queuePollMs?: number;
   /** How often the WAL is checkpointed in the background (tests shorten it). */
   walCheckpointMs?: number;
+  /** How long the provisioner lease lasts unless renewed; it is renewed every third of that (tests shorten it). */
+  leaseTtlMs?: number;
 }
 
 /**
@@ -169,24 +171,29 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   let pumpTimer: NodeJS.Timeout | undefined;
   let posting: Promise<unknown> | undefined;
   let leading = false;
-  const lease = createLease(db, 'provisioner', LEASE_TTL_MS);
+  let leadershipEnded: Promise<unknown> = Promise.resolve();
+  const leaseTtlMs = overrides.leaseTtlMs ?? LEASE_TTL_MS;
+  const lease = createLease(db, 'provisioner', leaseTtlMs);
 
   /**
    * The provisioner, the jobs and the reconciler run in one process per database: the lease holder. Others
-   * serve requests and take over when the holder is gone.
+   * serve requests and take over when the holder is gone. Runs every third of the lease's time-to-live.
    */
   function leadIfFree(): void {
-    if (!lease.tryAcquire()) {
-      if (!leading) {
-        const holder = lease.current();
-        logger.info(
-          { holder: holder?.holder },
-          'another process runs the provisioner for this database; serving requests only',
-        );
-      }
-      return;
+    if (lease.tryAcquire()) {
+      if (!leading) lead();
+    } else if (leading) {
+      stepDown();
+    } else {
+      const holder = lease.current();
+      logger.info(
+        { holder: holder?.holder },
+        'another process runs the provisioner for this database; serving requests only',
+      );
     }
-    if (leading) return;
+  }
+
+  function lead(): void {
     leading = true;
     provisioner.start();
     // Finishes what a previous run left (interrupted creates, destroys, orphans) without delaying start-up.
@@ -213,6 +220,23 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       }
     }, overrides.queuePollMs ?? QUEUE_POLL_MS);
     pumpTimer.unref();
+  }
+
+  /**
+   * Another process took the lease because this one did not renew it in time (it was paused, or the wall
+   * clock jumped): two leaders would take each other's creates for crashed ones, so this one stops leading.
+   * Creates and deletes already running finish and record their outcome; anything they leave is a row the
+   * new leader's reconciler resumes. The lease is still sought, so this process can lead again later.
+   */
+  function stepDown(): void {
+    leading = false;
+    logger.warn(
+      { holder: lease.current()?.holder, leaseTtlMs },
+      'lost the provisioner lease to another process (it was not renewed in time); stopped provisioning, jobs and reconciling here, serving requests only',
+    );
+    clearInterval(pumpTimer);
+    leadershipEnded = Promise.allSettled([stopJobs?.(), provisioner.stop(0)]);
+    stopJobs = undefined;
   }
 
   /** A missing k3d or kubectl is reported, not fatal: the bot still serves requests and approvals. */
@@ -275,7 +299,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         logger,
       });
       leadIfFree();
-      leaseTimer = setInterval(leadIfFree, LEASE_TTL_MS / 3);
+      leaseTimer = setInterval(leadIfFree, leaseTtlMs / 3);
       leaseTimer.unref();
       // auth.test and the approver group; a Slack failure is logged and retried, never fatal.
       await slack?.start();
@@ -306,7 +330,13 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         const timeUp = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
         await Promise.race([
           (async () => {
-            await Promise.allSettled([posting, stopJobs?.(), firstReconcile, provisioner.stop(left())]);
+            await Promise.allSettled([
+              posting,
+              stopJobs?.(),
+              leadershipEnded,
+              firstReconcile,
+              provisioner.stop(left()),
+            ]);
             // Slack listeners still working after their ack, and the notifications of the work above.
             await slack?.stop(left());
             await events.idle();

@@ -4,10 +4,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { buildApp } from '../../src/app.js';
+import { type AppOverrides, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { InvalidInput } from '../../src/core/errors.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
+import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { alice, bob, carol, silentLogger, waitFor } from '../helpers/core-fixture.js';
 
 // A fresh fake Docker host per test, so one test's clusters (and their API ports) do not meet the next's.
@@ -18,7 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => fake.cleanup());
 
-async function newApp(env: Record<string, string> = {}, dataDir?: string) {
+async function newApp(env: Record<string, string> = {}, dataDir?: string, overrides: AppOverrides = {}) {
   const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'sandbox-prov-')));
   const config = loadConfig({
     DATA_DIR: dir,
@@ -29,7 +30,14 @@ async function newApp(env: Record<string, string> = {}, dataDir?: string) {
     SANDBOX_MAX_PER_USER: '10',
     ...env,
   });
-  return buildApp(config, { logger: silentLogger, destroyBackoffMs: 10 });
+  return buildApp(config, { logger: silentLogger, destroyBackoffMs: 10, ...overrides });
+}
+
+/** Blocks this whole process, the way a VM or container pause would, until `done()` or `timeoutMs`. */
+function pauseUntil(done: () => boolean, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!done() && Date.now() < deadline) Atomics.wait(cell, 0, 0, 50);
 }
 const creates = (cluster: string) =>
   fake.calls().filter((c) => c.command === 'cluster create' && c.argv[2] === cluster).length;
@@ -138,6 +146,55 @@ describe('provisioning through the fake k3d', () => {
     } finally {
       await first.stop(1000);
       await second.stop(1000);
+    }
+  });
+
+  it('when the leader is paused past its lease and another process takes it, then the old leader stops provisioning until it can lead again', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
+    };
+    const first = await newApp({}, undefined, { logger, leaseTtlMs: 900 });
+    await first.start();
+    const holder = () =>
+      first.db.prepare<[], { holder: string }>("SELECT holder FROM leases WHERE name = 'provisioner'").get()
+        ?.holder;
+    const firstHolder = holder();
+    let second: BotProcess | undefined;
+    try {
+      // A second process starts while the leader is paused past its lease, and takes the lease.
+      const starting = startBotProcess({
+        DATA_DIR: first.config.dataDir,
+        K3D_BIN: fake.binPath,
+        KUBECTL_BIN: path.join(first.config.dataDir, 'no-kubectl'),
+        SANDBOX_AUTO_SMOKE_TEST: 'false',
+      });
+      pauseUntil(() => holder() !== firstHolder, 30_000);
+      second = await starting;
+      assert.notEqual(holder(), firstHolder, 'the second process did not take the expired lease');
+
+      // The old leader wakes up, its renewal fails, and it leaves the queue to the new one.
+      await waitFor(
+        () => warnings.some((w) => /lost the provisioner lease/.test(w)),
+        'the old leader to step down',
+      );
+      const s = first.service.request(alice, { name: 'after-pause' }, { via: 'slack' });
+      first.service.approve(bob, s.id);
+      assert.equal(first.provisioner.activeCreates, 0, 'the old leader claimed a create the new one owns');
+      await waitFor(() => first.store.get(s.id)?.status === 'ACTIVE', 'the new leader to create it', 15_000);
+      assert.equal(creates('sbx-after-pause'), 1);
+
+      // The new leader stops and releases the lease: the old one leads again, and leaves the first sandbox be.
+      assert.equal(await second.stop(), 0);
+      second = undefined;
+      const t = first.service.request(alice, { name: 'leads-again' }, { via: 'slack' });
+      first.service.approve(bob, t.id);
+      await waitFor(() => first.store.get(t.id)?.status === 'ACTIVE', 'the old leader to lead again', 10_000);
+      assert.equal(first.store.get(s.id)?.status, 'ACTIVE');
+    } finally {
+      await second?.stop();
+      await first.stop(1000);
     }
   });
 

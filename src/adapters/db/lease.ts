@@ -22,6 +22,9 @@ function isAlive(pid: number): boolean {
  * A named lease in the database, so exactly one process per DATA_DIR runs the provisioner, the jobs and
  * the reconciler (two would each take the other's creates for crashed ones). Other processes serve
  * requests only and take over when the lease expires, or at once when its holder's pid is gone on this host.
+ * Expiry is wall-clock time because processes compare it through the database (a monotonic clock is per
+ * process), so a holder paused past the TTL, or whose clock stepped, can find the lease taken: a renewal
+ * that returns false means another process leads now, and the caller must stop leading.
  */
 export function createLease(db: Db, name: string, ttlMs: number, now: () => number = Date.now) {
   const me: Omit<LeaseHolder, 'expiresAt'> = {
