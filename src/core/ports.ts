@@ -69,14 +69,15 @@ export interface SandboxStore {
   count(filter: { owner?: string; statuses: readonly SandboxStatus[] }): number;
   countByStatus(): Record<SandboxStatus, number>;
   /**
-   * Compare-and-set: applies `patch` (and `to`, when given) only while the row is in one of `from`.
-   * Returns the updated sandbox, or undefined when the row was not in such a state.
+   * Compare-and-set: applies `patch` (and `to`, when given) only while the row is in one of `from` (and, when
+   * `createAttempt` is given, still in that create attempt). Returns the updated sandbox, or undefined when not.
    */
   transition(
     id: string,
     from: readonly SandboxStatus[],
     to: SandboxStatus | null,
     patch: SandboxPatch,
+    createAttempt?: number,
   ): Sandbox | undefined;
   /** QUEUED sandboxes in approval order, oldest first. */
   queued(limit: number): Sandbox[];

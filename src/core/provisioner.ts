@@ -124,6 +124,8 @@ export class Provisioner {
   private async create(sandbox: Sandbox): Promise<void> {
     const started = performance.now();
     const log = { sandbox: sandbox.id, cluster: sandbox.clusterName };
+    const attempt = sandbox.createAttempts;
+    let kubeconfig: string;
     try {
       await this.runtime.create({
         clusterName: sandbox.clusterName,
@@ -131,28 +133,44 @@ export class Provisioner {
         agents: sandbox.agents,
         apiPort: sandbox.apiPort as number,
       });
-      const kubeconfig = await this.runtime.kubeconfig(sandbox.clusterName);
-      this.service.markReady(sandbox.id, kubeconfig, performance.now() - started);
-      this.logger.info({ ...log, ms: Math.round(performance.now() - started) }, 'sandbox ready');
+      kubeconfig = await this.runtime.kubeconfig(sandbox.clusterName);
     } catch (error) {
-      const clusterError =
-        error instanceof ClusterError
-          ? error
-          : new ClusterError(error instanceof Error ? error.message : String(error), '');
-      this.logger.warn({ ...log, err: clusterError.message, kind: clusterError.kind }, 'create failed');
-      const cleaned = await this.deleteQuietly(sandbox.clusterName);
-      // Whoever holds the port (a host process, most likely) may keep it: no later create gets it either.
-      if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null)
-        this.clashedPorts.add(sandbox.apiPort);
-      if (clusterError.kind === 'port_in_use' && sandbox.createAttempts < this.maxCreateAttempts && cleaned) {
-        this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`);
-        return;
-      }
-      const reason = cleaned
-        ? clusterError.message
-        : `${clusterError.message} (cleaning up the partial cluster also failed)`;
-      this.service.markFailed(sandbox.id, reason, clusterError.detail);
+      await this.createFailed(sandbox, error);
+      return;
     }
+    if (this.service.markReady(sandbox.id, kubeconfig, performance.now() - started, attempt)) {
+      this.logger.info({ ...log, ms: Math.round(performance.now() - started) }, 'sandbox ready');
+    } else {
+      // Another process took this attempt over meanwhile (this one lost the lease): the cluster is its now.
+      this.logger.warn(log, 'the sandbox moved on while its cluster was created; the cluster is left to it');
+    }
+  }
+
+  private async createFailed(sandbox: Sandbox, error: unknown): Promise<void> {
+    const log = { sandbox: sandbox.id, cluster: sandbox.clusterName };
+    const attempt = sandbox.createAttempts;
+    const clusterError =
+      error instanceof ClusterError
+        ? error
+        : new ClusterError(error instanceof Error ? error.message : String(error), '');
+    this.logger.warn({ ...log, err: clusterError.message, kind: clusterError.kind }, 'create failed');
+    if (!this.service.isCreateAttempt(sandbox.id, attempt)) {
+      // Whoever moved the row on (a process that took the lease over) also owns the cluster of that name.
+      this.logger.warn(log, 'the sandbox moved on while its cluster was created; the cluster is left to it');
+      return;
+    }
+    const cleaned = await this.deleteQuietly(sandbox.clusterName);
+    // Whoever holds the port (a host process, most likely) may keep it: no later create gets it either.
+    if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null)
+      this.clashedPorts.add(sandbox.apiPort);
+    if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && cleaned) {
+      this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`, attempt);
+      return;
+    }
+    const reason = cleaned
+      ? clusterError.message
+      : `${clusterError.message} (cleaning up the partial cluster also failed)`;
+    this.service.markFailed(sandbox.id, reason, clusterError.detail, attempt);
   }
 
   private async deleteQuietly(clusterName: string): Promise<boolean> {

@@ -135,17 +135,24 @@ export class Reconciler {
     try {
       if (cluster && isComplete(cluster, sandbox)) {
         const kubeconfig = await runtime.kubeconfig(sandbox.clusterName);
-        service.markReady(sandbox.id, kubeconfig, clock.now() - (sandbox.creatingAt ?? clock.now()));
-        report.adopted.push(sandbox.id);
+        const since = clock.now() - (sandbox.creatingAt ?? clock.now());
+        if (service.markReady(sandbox.id, kubeconfig, since, sandbox.createAttempts))
+          report.adopted.push(sandbox.id);
         return;
       }
       if (cluster) await runtime.delete(sandbox.clusterName);
       if (sandbox.createAttempts < this.maxCreateAttempts) {
-        service.requeue(sandbox.id, 'its create was interrupted (the bot restarted)');
-        report.requeued.push(sandbox.id);
+        if (
+          service.requeue(
+            sandbox.id,
+            'its create was interrupted (the bot restarted)',
+            sandbox.createAttempts,
+          )
+        )
+          report.requeued.push(sandbox.id);
       } else {
-        service.markFailed(sandbox.id, `creation was interrupted ${sandbox.createAttempts} times; giving up`);
-        report.failed.push(sandbox.id);
+        const why = `creation was interrupted ${sandbox.createAttempts} times; giving up`;
+        if (service.markFailed(sandbox.id, why, null, sandbox.createAttempts)) report.failed.push(sandbox.id);
       }
     } catch (error) {
       logger.error(

@@ -384,15 +384,23 @@ export class SandboxService {
     return undefined;
   }
 
-  markReady(id: string, kubeconfig: string, durationMs: number): Sandbox {
+  /**
+   * The create attempts that end a CREATING row (markReady, requeue, markFailed) name the attempt they ran
+   * (`createAttempts` when it was claimed): one that another process has since taken over changes nothing.
+   */
+  isCreateAttempt(id: string, attempt: number): boolean {
+    const current = this.store.get(id);
+    return current?.status === 'CREATING' && current.createAttempts === attempt;
+  }
+
+  /** Records a finished create; undefined when the row is no longer CREATING in that attempt. */
+  markReady(id: string, kubeconfig: string, durationMs: number, attempt?: number): Sandbox | undefined {
     const now = this.clock.now();
     const sandbox = this.store.transaction(() => {
       const current = this.require(id);
-      const updated = this.transitionOrExplain(current, ['CREATING'], 'ACTIVE', 'finish', {
-        readyAt: now,
-        expiresAt: now + current.ttlMs,
-        failureReason: null,
-      });
+      const patch = { readyAt: now, expiresAt: now + current.ttlMs, failureReason: null };
+      const updated = this.store.transition(id, ['CREATING'], 'ACTIVE', patch, attempt);
+      if (!updated) return undefined;
       this.store.setKubeconfig(id, this.vault.encrypt(kubeconfig));
       this.audit(SYSTEM_ACTOR, 'ready', updated, {
         durationMs,
@@ -400,17 +408,24 @@ export class SandboxService {
       });
       return updated;
     });
-    this.emit({ type: 'ready', sandbox, durationMs });
+    if (sandbox) this.emit({ type: 'ready', sandbox, durationMs });
     return sandbox;
   }
 
-  /** Records a failed create (CREATING) or a vanished cluster (ACTIVE). `detail` is the tool's output tail. */
-  markFailed(id: string, reason: string, detail: string | null = null): Sandbox | undefined {
+  /**
+   * Records a failed create (CREATING, in `attempt` when given) or a vanished cluster (ACTIVE, no attempt).
+   * `detail` is the tool's output tail.
+   */
+  markFailed(
+    id: string,
+    reason: string,
+    detail: string | null = null,
+    attempt?: number,
+  ): Sandbox | undefined {
     const sandbox = this.store.transaction(() => {
-      const updated = this.store.transition(id, ['CREATING', 'ACTIVE'], 'FAILED', {
-        failureReason: reason.slice(0, 500),
-        destroyedAt: this.clock.now(),
-      });
+      const from: SandboxStatus[] = attempt === undefined ? ['CREATING', 'ACTIVE'] : ['CREATING'];
+      const patch = { failureReason: reason.slice(0, 500), destroyedAt: this.clock.now() };
+      const updated = this.store.transition(id, from, 'FAILED', patch, attempt);
       if (!updated) return undefined;
       this.store.setKubeconfig(id, null);
       this.audit(SYSTEM_ACTOR, 'failed', updated, { reason: updated.failureReason });
@@ -421,9 +436,9 @@ export class SandboxService {
   }
 
   /** Puts a CREATING sandbox back in the queue (after a port clash, or a create a crash interrupted). */
-  requeue(id: string, why: string): Sandbox | undefined {
+  requeue(id: string, why: string, attempt?: number): Sandbox | undefined {
     return this.store.transaction(() => {
-      const updated = this.store.transition(id, ['CREATING'], 'QUEUED', { apiPort: null });
+      const updated = this.store.transition(id, ['CREATING'], 'QUEUED', { apiPort: null }, attempt);
       if (updated) this.audit(SYSTEM_ACTOR, 'requeued', updated, { why });
       return updated;
     });

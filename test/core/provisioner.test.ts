@@ -62,6 +62,24 @@ describe('Provisioner', () => {
     assert.equal(ready.createAttempts, 2);
   });
 
+  it('when another process takes a create over while it runs (a lost lease), then its outcome changes neither the row nor the cluster', async () => {
+    for (const outcome of ['succeeds', 'fails'] as const) {
+      const { provisioner, requestApproved, store, runtime, service } = setup();
+      runtime.createDelayMs = 50;
+      if (outcome === 'fails') runtime.failCreate = new ClusterError('creating sbx-demo failed: boom', '');
+      provisioner.start();
+      const s = requestApproved('demo');
+      await waitFor(() => runtime.running === 1, 'the create running');
+      // The other process's reconciler requeued the row and its provisioner claimed it: attempt 2 is theirs.
+      store.transition(s.id, ['CREATING'], 'QUEUED', { apiPort: null });
+      assert.equal(service.claimNextQueued()?.createAttempts, 2);
+      await waitFor(() => !provisioner.isWorkingOn(s.id), 'our create to end');
+      assert.equal(store.get(s.id)?.status, 'CREATING', `our create ${outcome}: the row is still theirs`);
+      assert.ok(!runtime.calls.includes('delete sbx-demo'), `our create ${outcome}: the cluster is theirs`);
+      assert.ok(!store.listAudit({ sandboxId: s.id }).some((a) => ['ready', 'failed'].includes(a.action)));
+    }
+  });
+
   it('when the process restarts with rows QUEUED, then they are created', async () => {
     const { provisioner, requestApproved, store } = setup();
     const s = requestApproved('demo'); // approved while no provisioner ran

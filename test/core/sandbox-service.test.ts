@@ -137,7 +137,7 @@ describe('SandboxService', () => {
     assert.equal(claimed?.status, 'CREATING');
     assert.equal(claimed?.apiPort, 6550);
     const ready = service.markReady(s.id, 'apiVersion: v1\nclient-key-data: TOPSECRET\n', 1234);
-    assert.equal(ready.expiresAt, clock.now() + 4 * HOUR);
+    assert.equal(ready?.expiresAt, clock.now() + 4 * HOUR);
     const stored = store.getKubeconfig(s.id) ?? '';
     assert.doesNotMatch(stored, /TOPSECRET/);
     assert.match(service.kubeconfig(alice, s.id), /TOPSECRET/);
@@ -247,7 +247,7 @@ describe('SandboxService', () => {
       'a row listed before the warning went out is checked again',
     );
     const extended = service.extend(alice, s.id, HOUR);
-    assert.equal(extended.expiresAt, (ready.expiresAt ?? 0) + HOUR);
+    assert.equal(extended.expiresAt, (ready?.expiresAt ?? 0) + HOUR);
     assert.equal(warn(), 1, 'the extension re-arms the warning');
     assert.throws(
       () => service.extend(alice, s.id, 2 * HOUR),

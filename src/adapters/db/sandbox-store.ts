@@ -359,7 +359,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
       return counts;
     },
 
-    transition(id, from, to, patch) {
+    transition(id, from, to, patch, createAttempt) {
       const at = now();
       const sets: string[] = ['updated_at = ?'];
       const params: unknown[] = [at];
@@ -381,9 +381,10 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
           params.push(value);
         }
       }
+      const attempt = createAttempt === undefined ? '' : ' AND create_attempts = ?';
       const result = cached(
-        `UPDATE sandboxes SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from)})`,
-      ).run(...params, id, ...from);
+        `UPDATE sandboxes SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from)})${attempt}`,
+      ).run(...params, id, ...from, ...(createAttempt === undefined ? [] : [createAttempt]));
       return result.changes === 1 ? get(id) : undefined;
     },
 
