@@ -9,6 +9,8 @@ export const LOCAL_ACTOR: Actor = { id: 'api:local', isApprover: true, isAdmin: 
 
 const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Headers a reverse proxy adds: behind one, every remote client would reach the API from the loopback. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
 
 export function actorForToken(token: ApiToken): Actor {
   return {
@@ -28,26 +30,31 @@ function hostnameOf(hostHeader: string): string {
 }
 
 /**
- * Without tokens the API is open to this machine only. A browser on this machine could still be steered at
- * it (DNS rebinding, a cross-site form), so the Host must name the loopback and a browser Origin, if any,
- * must be the loopback too.
+ * Without tokens the API is open to this machine only. A reverse proxy on this machine (a TLS terminator)
+ * would pass every remote client through the loopback, so a request with proxy headers is refused. A browser
+ * on this machine could still be steered at it (DNS rebinding, a cross-site form, a sandboxed page sending
+ * `Origin: null`), so the Host must name the loopback and a browser Origin, if any, must be the loopback too.
  */
 function localRequestProblem(req: Request): string | undefined {
   const address = req.socket.remoteAddress ?? '';
   if (!LOOPBACK_ADDRESSES.has(address)) {
     return 'This API has no tokens configured, so it answers only on the loopback interface. Set API_TOKENS (name:token:role entries) on the server and send Authorization: Bearer <token>.';
   }
+  const proxyHeader = PROXY_HEADERS.find((name) => req.headers[name] !== undefined);
+  if (proxyHeader !== undefined) {
+    return `This request came through a proxy (it carries ${proxyHeader}), and without API_TOKENS the API trusts only clients on this machine that connect directly. Set API_TOKENS (name:token:role entries) on the server to serve through a proxy, and send Authorization: Bearer <token>.`;
+  }
   const host = req.headers.host;
   if (host !== undefined && !LOOPBACK_HOSTNAMES.has(hostnameOf(host).toLowerCase())) {
     return `Without API_TOKENS the API accepts only Host localhost or 127.0.0.1, not "${host}"; set API_TOKENS to serve other names.`;
   }
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
+  if (origin !== undefined) {
     let originHost = '';
     try {
       originHost = new URL(origin).hostname;
     } catch {
-      // an unparsable Origin is refused below
+      // an unparsable Origin, and "null" (a sandboxed page, a file, a redirect), is refused below
     }
     if (!['localhost', '127.0.0.1', '[::1]'].includes(originHost)) {
       return 'Without API_TOKENS the API refuses requests from web pages of other origins; set API_TOKENS and send a bearer token.';

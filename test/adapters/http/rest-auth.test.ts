@@ -25,9 +25,9 @@ const ROUTES: { method: string; path: string; body?: unknown; query?: Record<str
 ];
 
 /** A raw request, for headers fetch will not let a caller set (Host). */
-function rawRequest(url: string, path: string, headers: Record<string, string>) {
+function rawRequest(url: string, path: string, headers: Record<string, string>, method = 'GET') {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: 'GET', headers }, (res) => {
+    const req = request(`${url}${path}`, { method, headers }, (res) => {
       let body = '';
       res.on('data', (chunk) => {
         body += chunk;
@@ -175,6 +175,32 @@ describe('REST API without tokens (local mode)', () => {
     const localhost = await rawRequest(t.url, '/list_active_sandboxes', { host: 'localhost:3000' });
     assert.equal(localhost.status, 200);
   });
+
+  it('when a page with an opaque origin (Origin: null) calls, then it is 401', async () => {
+    const opaque = await rawRequest(t.url, '/list_active_sandboxes', { origin: 'null' });
+    assert.equal(opaque.status, 401);
+    assert.match(opaque.body, /refuses requests from web pages/);
+  });
+
+  for (const header of [
+    'Forwarded',
+    'X-Forwarded-For',
+    'X-Forwarded-Host',
+    'X-Forwarded-Proto',
+    'X-Real-IP',
+  ]) {
+    it(`when a request comes through a proxy on this machine (${header}), then it is 401 saying to set API_TOKENS`, async () => {
+      const headers = { [header]: header === 'Forwarded' ? 'for=203.0.113.7' : '203.0.113.7' };
+      for (const res of [
+        await rawRequest(t.url, '/list_active_sandboxes', headers),
+        await rawRequest(t.url, '/mcp', { ...headers, 'content-type': 'application/json' }, 'POST'),
+      ]) {
+        assert.equal(res.status, 401);
+        const { detail } = JSON.parse(res.body) as { detail: string };
+        assert.match(detail, /came through a proxy .*Set API_TOKENS .* to serve through a proxy/);
+      }
+    });
+  }
 
   it('when a client is not on the loopback, then it is refused with how to configure API_TOKENS', () => {
     const auth = createApiAuth([]);
