@@ -4,7 +4,7 @@ import { createLease } from './adapters/db/lease.js';
 import { openDatabase } from './adapters/db/open-database.js';
 import { createSandboxStore } from './adapters/db/sandbox-store.js';
 import { startWalCheckpointer } from './adapters/db/wal-checkpointer.js';
-import { createHttpApp } from './adapters/http/create-http-app.js';
+import { createHttpApp, mountFallbacks } from './adapters/http/create-http-app.js';
 import { mountApi } from './adapters/http/mount-api.js';
 import { expireRequestsJob } from './adapters/jobs/expire-requests.js';
 import { reapExpiredJob } from './adapters/jobs/reap-expired.js';
@@ -162,6 +162,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     limits: config.sandbox,
     handleMcp: createMcpHttpHandler(mcpServerFor, logger),
   });
+  // Last, after every route: JSON answers for unknown paths and for errors no route handled.
+  mountFallbacks(http, logger);
 
   let server: Server | undefined;
   let stopJobs: (() => Promise<void>) | undefined;

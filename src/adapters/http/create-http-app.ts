@@ -1,5 +1,7 @@
-import express from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../../core/ports.js';
+import { sendError } from './rest/http-errors.js';
 
 export interface HttpAppDeps {
   registry: Registry;
@@ -25,4 +27,44 @@ export function createHttpApp({ registry, isReady }: HttpAppDeps) {
     res.type(registry.contentType).send(await registry.metrics());
   });
   return app;
+}
+
+/**
+ * The last handlers of the app, mounted after every door: an unknown path gets a JSON 404, and an error no
+ * route answered itself (a URL that does not decode, a body that does not parse, a bug) gets a JSON
+ * `detail` instead of express's HTML page, which would show the stack and the install path. Slack's
+ * /slack/events never reaches them: the server hands it to Bolt's receiver before express.
+ */
+export function mountFallbacks(app: Express, logger: Logger): void {
+  app.use((req: Request, res: Response) => {
+    sendError(
+      res,
+      404,
+      `There is no ${req.method} ${req.path}; GET /.well-known/mcp-manifest lists the API's routes.`,
+    );
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { status, message = 'unreadable request' } = error as { status?: unknown; message?: string };
+    if (error instanceof URIError) {
+      sendError(
+        res,
+        400,
+        `The URL is malformed (${message}); percent-encode "%" and other special characters.`,
+      );
+    } else if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser's errors (bad JSON, too large, wrong charset) carry their status and a message for the client.
+      sendError(res, status, `The request could not be read: ${message}.`);
+    } else {
+      logger.error({ err: error, method: req.method, path: req.path }, 'HTTP request failed');
+      sendError(
+        res,
+        500,
+        "Internal error: the request could not be completed; the bot's log has the details.",
+      );
+    }
+  });
 }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { createApiAuth } from '../../../src/adapters/http/api-auth.js';
 import { restContracts } from '../../../src/adapters/http/rest/contracts.js';
-import { waitFor } from '../../helpers/core-fixture.js';
+import { createRestRouter } from '../../../src/adapters/http/rest/create-rest-router.js';
+import { silentLogger, waitFor } from '../../helpers/core-fixture.js';
 import { callApi, detailOf } from '../../helpers/http-client.js';
 import { startTestApp, type TestApp } from '../../helpers/test-app.js';
 
@@ -362,17 +367,34 @@ describe('REST API (contract)', () => {
   });
 
   it('when the REST routes are mounted, then other paths (like /slack/events) pass through untouched', async () => {
-    t.app.http.post('/slack/raw-echo', async (req, res) => {
+    // The bot's own app ends in a 404 handler, so the REST router goes in front of a raw-body route here.
+    const app = express();
+    app.use(
+      createRestRouter({
+        service: t.app.service,
+        tests: t.app.tests,
+        logger: silentLogger,
+        auth: createApiAuth([]),
+        limits: t.config.sandbox,
+      }),
+    );
+    app.post('/slack/raw-echo', async (req, res) => {
       let raw = '';
       for await (const chunk of req) raw += chunk;
       res.type('text/plain').send(raw);
     });
-    const res = await fetch(`${t.url}/slack/raw-echo`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"raw":true}',
-    });
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), '{"raw":true}');
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/raw-echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"raw":true}',
+      });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), '{"raw":true}');
+    } finally {
+      server.close();
+    }
   });
 });

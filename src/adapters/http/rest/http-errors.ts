@@ -26,7 +26,8 @@ export class HttpError extends Error {
 
 /** Every error answer has this shape, as the original server's did: `{ "detail": "what to fix" }`. */
 export function sendError(res: Response, status: number, detail: string): void {
-  res.status(status).json({ detail });
+  // The type is set, not left to res.json, which keeps one a failed route already set (text/plain for /metrics).
+  res.status(status).type('application/json').json({ detail });
 }
 
 /** Parses with a route contract's schema; a failure becomes a 422 naming every field that is wrong. */
