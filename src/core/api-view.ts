@@ -24,15 +24,18 @@ export function apiCreateRequestShape(limits: SandboxLimits) {
   const spec = sandboxSpecSchema(limits).shape;
   const maxMinutes = Math.floor(limits.maxTtlMs / 60_000);
   const ttlRule = `must be a whole number of minutes from 1 to ${maxMinutes}`;
+  const ttlForm = `${ttlRule}, given as a JSON number or a string of digits`;
   return {
     name: spec.name.describe('Sandbox name: a lowercase RFC 1123 label such as "demo-1"'),
     servers: spec.servers.describe(`Server (control-plane) nodes, 1 to ${limits.maxServers}; default 1`),
     agents: spec.agents.describe(`Agent (worker) nodes, 0 to ${limits.maxAgents}; default 0`),
-    ttl_minutes: z.coerce
-      .number({ error: ttlRule })
-      .int(ttlRule)
-      .min(1, ttlRule)
-      .max(maxMinutes, ttlRule)
+    // A string of digits is the original server's query-string form; anything else (true, [7], "0x10", "1e2")
+    // is refused rather than coerced into a lifetime nobody typed.
+    ttl_minutes: z
+      .preprocess(
+        (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+        z.number({ error: ttlForm }).int(ttlRule).min(1, ttlRule).max(maxMinutes, ttlRule),
+      )
       .optional()
       .describe(
         `Minutes until the sandbox is destroyed, 1 to ${maxMinutes}; default ${formatDuration(limits.defaultTtlMs)}`,

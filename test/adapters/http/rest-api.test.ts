@@ -98,6 +98,9 @@ describe('REST API (contract)', () => {
     assert.equal(stored?.requestedBy, 'api:ci');
     assert.equal(stored?.requestedVia, 'api');
     assert.equal(stored?.ttlMs, 90 * 60_000);
+    // The original server's query-string form: a string of digits.
+    const digits = await create('orig-digits', CI, { ttl_minutes: '45' });
+    assert.equal(t.app.store.get(digits.sandbox_id)?.ttlMs, 45 * 60_000);
     assert.equal(stored?.agents, 2);
   });
 
@@ -257,6 +260,13 @@ describe('REST API (contract)', () => {
         status: 422,
         detail: /ttl_minutes: .*1 to 1440/,
       },
+      ...[true, [7], '0x10', '1e2', ' 9'].map((ttl) => ({
+        what: `ttl_minutes: ${JSON.stringify(ttl)}`,
+        body: { name: 'x-coerced', ttl_minutes: ttl },
+        status: 422,
+        detail:
+          /ttl_minutes: must be a whole number of minutes from 1 to 1440, given as a JSON number or a string of digits/,
+      })),
       {
         what: 'too many agents',
         body: { name: 'x-agents', agents: 9 },

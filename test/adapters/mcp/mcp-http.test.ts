@@ -150,6 +150,12 @@ describe('MCP over Streamable HTTP', () => {
     const badServers = await call('create_sandbox', { name: 'bad-box', servers: 'two' });
     assert.equal(badServers.isError, true);
     assert.match(textOf(badServers), /must be a whole number from 1 to 3/);
+    const badTtl = await call('create_sandbox', { name: 'bad-ttl', ttl_minutes: '0x10' });
+    assert.equal(badTtl.isError, true);
+    assert.match(
+      textOf(badTtl),
+      /must be a whole number of minutes from 1 to 1440, given as a JSON number or a string of digits at ttl_minutes/,
+    );
     const badName = await call('create_sandbox', { name: 'Bad_Box' });
     assert.equal(badName.isError, true);
     assert.match(textOf(badName), /lowercase RFC 1123 label/);
