@@ -72,17 +72,29 @@ const apiTokens = z
       }
     }
     const tokens: ApiToken[] = [];
-    for (const entry of source.split(/[,\n]/).map((e) => e.trim())) {
-      if (!entry || entry.startsWith('#')) continue;
-      const [name = '', token = '', role = ''] = entry.split(':');
-      if (
-        !/^[a-z0-9][a-z0-9._-]*$/i.test(name) ||
-        token.length < 16 ||
-        !API_ROLES.includes(role as ApiRole)
-      ) {
+    const entries = source
+      .split(/[,\n]/)
+      .map((e) => e.trim())
+      .filter((e) => e && !e.startsWith('#'));
+    for (const [index, entry] of entries.entries()) {
+      // Entries are named by position, never by their text: a pasted bare token would be printed to the log.
+      const parts = entry.split(':');
+      const [name = '', token = '', role = ''] = parts;
+      const validName = parts.length === 3 && /^[a-z0-9][a-z0-9._-]*$/i.test(name);
+      const problems =
+        parts.length !== 3
+          ? [`must be name:token:role, but has ${parts.length} part(s)`]
+          : [
+              ...(validName ? [] : ['the name must be letters, digits, ".", "_" or "-"']),
+              ...(token.length < 16 ? ['the token must be at least 16 characters'] : []),
+              ...(API_ROLES.includes(role as ApiRole)
+                ? []
+                : [`the role must be one of ${API_ROLES.join(', ')}`]),
+            ];
+      if (problems.length > 0) {
         ctx.addIssue({
           code: 'custom',
-          message: `entry "${name}:…" must be name:token:role with a token of at least 16 characters and role one of ${API_ROLES.join(', ')}`,
+          message: `entry ${index + 1}${validName ? ` (${name})` : ''}: ${problems.join('; ')}`,
         });
         continue;
       }

@@ -121,6 +121,27 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ API_TOKENS: 'ci:short:requester' }), /at least 16 characters/);
   });
 
+  it('when an API_TOKENS entry is malformed, then it is named by position and no token is ever printed', () => {
+    const pasted = 'Zq8dT3mPx7LrV2nB9kWc';
+    const forgotName = 'Hs4Jk8Lm2Np6Qr0TuV3x';
+    assert.throws(
+      () =>
+        loadConfig({
+          API_TOKENS: `ci:0123456789abcdef0123:requester, ${pasted}, ${forgotName}:admin, ops:short:root`,
+        }),
+      (error: ConfigError) => {
+        assert.deepEqual(error.problems, [
+          'API_TOKENS: entry 2: must be name:token:role, but has 1 part(s)',
+          'API_TOKENS: entry 3: must be name:token:role, but has 2 part(s)',
+          'API_TOKENS: entry 4 (ops): the token must be at least 16 characters; the role must be one of requester, approver, admin',
+        ]);
+        assert.ok(!error.message.includes(pasted), error.message);
+        assert.ok(!error.message.includes(forgotName), error.message);
+        return true;
+      },
+    );
+  });
+
   it('when a .env file exists, then its values apply under the real environment, and empty values mean unset', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-env-'));
     const file = path.join(dir, '.env');
