@@ -20,6 +20,13 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** A lifetime the core counts in minutes (a sandbox's TTL, an extension): whole minutes, at least 1m. */
+const minutes = (fallback: string) =>
+  duration(fallback).refine(
+    (ms) => ms % 60_000 === 0,
+    'must be whole minutes, at least 1m, like 90m, 4h or 1d (seconds are not accepted)',
+  );
+
 const int = (fallback: number, min: number, max: number) =>
   z.coerce
     .number({ error: `must be a whole number from ${min} to ${max}` })
@@ -141,8 +148,8 @@ const EnvSchema = z.object({
     .optional(),
   SANDBOX_MAX_SERVERS: int(3, 1, 9),
   SANDBOX_MAX_AGENTS: int(3, 0, 20),
-  SANDBOX_DEFAULT_TTL: duration('2h'),
-  SANDBOX_MAX_TTL: duration('24h'),
+  SANDBOX_DEFAULT_TTL: minutes('2h'),
+  SANDBOX_MAX_TTL: minutes('24h'),
   SANDBOX_MAX_LIFETIME: duration('72h'),
   SANDBOX_MAX_PER_USER: int(3, 1, 1000),
   SANDBOX_MAX_TOTAL: int(20, 1, 10000),
@@ -156,7 +163,7 @@ const EnvSchema = z.object({
       'must be a cron expression (5 fields, or 6 with seconds first), e.g. "* * * * *"',
     ),
   SANDBOX_WARN_BEFORE: duration('15m'),
-  SANDBOX_EXTEND_BY: duration('1h'),
+  SANDBOX_EXTEND_BY: minutes('1h'),
   SANDBOX_APPROVAL_TIMEOUT: duration('24h'),
   SANDBOX_AUTO_SMOKE_TEST: bool(true),
   SANDBOX_SMOKE_IMAGE: z.string().min(1).default('nginx:alpine'),
@@ -223,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ];
   if (defaultTtl !== undefined && maxTtl !== undefined) {
     check(defaultTtl <= maxTtl, 'SANDBOX_DEFAULT_TTL: must not be longer than SANDBOX_MAX_TTL');
+  }
+  const extendBy = value('SANDBOX_EXTEND_BY');
+  if (extendBy !== undefined && maxTtl !== undefined) {
+    check(extendBy <= maxTtl, 'SANDBOX_EXTEND_BY: must not be longer than SANDBOX_MAX_TTL');
   }
   if (maxTtl !== undefined && maxLifetime !== undefined) {
     check(maxTtl <= maxLifetime, 'SANDBOX_MAX_TTL: must not be longer than SANDBOX_MAX_LIFETIME');

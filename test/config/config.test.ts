@@ -142,6 +142,33 @@ describe('configuration', () => {
     );
   });
 
+  it('when a TTL or the extension is not whole minutes, then the variable is named with what is accepted', () => {
+    assert.throws(
+      () => loadConfig({ SANDBOX_DEFAULT_TTL: '30s', SANDBOX_MAX_TTL: '90s', SANDBOX_EXTEND_BY: '1m30s' }),
+      (error: ConfigError) => {
+        const rule = 'must be whole minutes, at least 1m, like 90m, 4h or 1d (seconds are not accepted)';
+        assert.deepEqual(error.problems, [
+          `SANDBOX_DEFAULT_TTL: ${rule}`,
+          `SANDBOX_MAX_TTL: ${rule}`,
+          `SANDBOX_EXTEND_BY: ${rule}`,
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ SANDBOX_MAX_TTL: '2h', SANDBOX_DEFAULT_TTL: '1h', SANDBOX_EXTEND_BY: '3h' }),
+      /SANDBOX_EXTEND_BY: must not be longer than SANDBOX_MAX_TTL/,
+    );
+    const config = loadConfig({
+      SANDBOX_DEFAULT_TTL: '120s',
+      SANDBOX_MAX_TTL: '1h30m',
+      SANDBOX_EXTEND_BY: '1m',
+    });
+    assert.equal(config.sandbox.defaultTtlMs, 2 * 60_000);
+    assert.equal(config.sandbox.maxTtlMs, 90 * 60_000);
+    assert.equal(config.sandbox.extendByMs, 60_000);
+  });
+
   it('when a .env file exists, then its values apply under the real environment, and empty values mean unset', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-env-'));
     const file = path.join(dir, '.env');
