@@ -173,6 +173,17 @@ describe('CLI client commands', () => {
   });
 });
 
+/** Approves `name` as an approver once `up` reports it waiting for approval. */
+function approveWhenPending(t: TestApp, name: string) {
+  let approving = false;
+  return (stderr: string) => {
+    if (approving || !/PENDING_APPROVAL/.test(stderr)) return;
+    approving = true;
+    const sandbox = t.app.service.getByName(name);
+    t.app.service.approve({ id: 'U0BOSS', isApprover: true, isAdmin: false }, sandbox?.id ?? '');
+  };
+}
+
 describe('CLI up', () => {
   /** A smoke tester whose runs wait for the test to let them finish. */
   class GatedSmokeTester extends FakeSmokeTester {
@@ -196,7 +207,7 @@ describe('CLI up', () => {
     });
     const workDir = await mkdtemp(path.join(tmpdir(), 'sandbox-cli-up-'));
     try {
-      let approving: Promise<unknown> | undefined;
+      const approve = approveWhenPending(t, 'up-box');
       let released = false;
       const up = await cli(
         t,
@@ -204,12 +215,7 @@ describe('CLI up', () => {
         {
           onStderr: (text) => {
             // Approve when up reports the request waiting; let the automatic run finish once up waits for it.
-            if (!approving && /PENDING_APPROVAL/.test(text)) {
-              const sandbox = t.app.service.getByName('up-box');
-              approving = Promise.resolve(
-                t.app.service.approve({ id: 'U0BOSS', isApprover: true, isAdmin: false }, sandbox?.id ?? ''),
-              );
-            }
+            approve(text);
             if (!released && /already running a test/.test(text)) {
               released = true;
               tester.open();
@@ -232,6 +238,35 @@ describe('CLI up', () => {
       tester.open();
       await t.stop();
       await rm(workDir, { recursive: true, force: true });
+    }
+  });
+
+  it('when up asks for another owner, then it skips the kubeconfig (the owner gets it), still runs the test and exits 0', async () => {
+    const t = await startTestApp({ env: { API_TOKENS } });
+    try {
+      const up = await cli(t, ['up', 'for-alice', '--owner', 'U0ALICE', '--interval', '0.1', '--json'], {
+        onStderr: approveWhenPending(t, 'for-alice'),
+      });
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stderr, /The kubeconfig is for U0ALICE: the bot sends it to them in a Slack DM/);
+      const result = JSON.parse(up.stdout) as {
+        sandbox: { status: string; owner: string };
+        kubeconfig_path: string | null;
+        test: { status: string };
+      };
+      assert.equal(result.sandbox.status, 'ACTIVE');
+      assert.equal(result.sandbox.owner, 'U0ALICE');
+      assert.equal(result.kubeconfig_path, null);
+      assert.equal(result.test.status, 'PASSED');
+      assert.equal(t.smokeTester.runs.length, 1);
+      await assert.rejects(stat('kubeconfig-for-alice.yaml'), { code: 'ENOENT' });
+
+      const withOutput = await cli(t, ['up', 'for-bob', '--owner', 'U0BOB', '-o', 'kc.yaml']);
+      assert.equal(withOutput.code, 2);
+      assert.match(withOutput.stderr, /--output cannot be used with --owner/);
+      assert.equal(t.app.service.getByName('for-bob'), undefined);
+    } finally {
+      await t.stop();
     }
   });
 });

@@ -1,6 +1,13 @@
 import type { TestResultView } from '../../core/api-view.js';
 import { ApiError } from '../api-client.js';
-import { type CliCommand, type CommandInput, EXIT, requirePositional, stringOption } from '../cli-command.js';
+import {
+  type CliCommand,
+  type CommandInput,
+  EXIT,
+  requirePositional,
+  stringOption,
+  UsageError,
+} from '../cli-command.js';
 import { renderTest, toJson } from '../render.js';
 import { approvalHint, parseInterval, parseTimeout, waitForStatus } from '../wait-for-status.js';
 import { CREATE_HELP, CREATE_OPTIONS, createRequestFrom } from './create.js';
@@ -48,7 +55,9 @@ async function runOrAwaitTest(
 
 /**
  * create -> wait for approval and ACTIVE -> write the kubeconfig -> smoke test: the whole path in one
- * command, as the original PowerShell scripts did, on every platform.
+ * command, as the original PowerShell scripts did, on every platform. With --owner the kubeconfig is the
+ * owner's (the server gives it only to them and admins, and DMs it to them), so it is not written here; the
+ * requester may still run the test.
  */
 export const upCommand: CliCommand = {
   name: 'up',
@@ -57,7 +66,7 @@ export const upCommand: CliCommand = {
   help: [
     ...CREATE_HELP,
     ...WAIT_HELP,
-    '-o, --output FILE  where to write the kubeconfig; default ./kubeconfig-<name>.yaml',
+    '-o, --output FILE  where to write the kubeconfig; default ./kubeconfig-<name>.yaml (not with --owner)',
     '--suite NAME       the test suite to run at the end; default smoke',
     '--skip-test        do not run a test at the end',
   ],
@@ -72,6 +81,12 @@ export const upCommand: CliCommand = {
   async run({ values, positionals, client, io, json, sleep }) {
     const name = requirePositional(positionals, 'the sandbox name, e.g. `k3d-sandbox-bot up demo`');
     const request = createRequestFrom(values, name);
+    const output = stringOption(values, 'output');
+    if (request.owner !== undefined && output !== undefined) {
+      throw new UsageError(
+        `--output cannot be used with --owner: the kubeconfig is for ${request.owner}, who gets it in a Slack DM (an admin can fetch it with \`k3d-sandbox-bot kubeconfig\`)`,
+      );
+    }
     const timeoutMs = parseTimeout(stringOption(values, 'timeout'), 30 * 60_000);
     const intervalMs = parseInterval(stringOption(values, 'interval'), 2000);
 
@@ -96,13 +111,13 @@ export const upCommand: CliCommand = {
       return waited.outcome === 'timeout' ? EXIT.timedOut : EXIT.failed;
     }
 
-    const kubeconfigPath = await saveKubeconfig(
-      client,
-      created.sandbox_id,
-      created.name,
-      stringOption(values, 'output'),
-    );
-    io.stderr(`Kubeconfig written to ${kubeconfigPath} (mode 0600).\n`);
+    let kubeconfigPath: string | null = null;
+    if (request.owner === undefined) {
+      kubeconfigPath = await saveKubeconfig(client, created.sandbox_id, created.name, output);
+      io.stderr(`Kubeconfig written to ${kubeconfigPath} (mode 0600).\n`);
+    } else {
+      io.stderr(`The kubeconfig is for ${request.owner}: the bot sends it to them in a Slack DM.\n`);
+    }
 
     let test: TestResultView | null = null;
     if (values['skip-test'] !== true) {
@@ -117,7 +132,7 @@ export const upCommand: CliCommand = {
     } else {
       io.stdout(
         `${sandbox.name} (${sandbox.id}) is ACTIVE until ${sandbox.expires_at}${test ? `; ${test.test_id} ${test.status}` : ''}.\n` +
-          `export KUBECONFIG=${kubeconfigPath}\n`,
+          (kubeconfigPath ? `export KUBECONFIG=${kubeconfigPath}\n` : ''),
       );
     }
     return test && !test.passed ? EXIT.failed : EXIT.ok;
