@@ -89,13 +89,28 @@ export function createApiClient({ url, token }: Connection, fetchImpl: typeof fe
   }
 
   const list = () => call('GET', 'list_active_sandboxes', SandboxStatusView.array());
+  const status = (id: string) =>
+    call('GET', `get_sandbox_status/${encodeURIComponent(id)}`, SandboxStatusView);
 
   return {
     url,
     list,
-    /** A sandbox or approval id as given; a name is looked up among the active sandboxes the caller may see. */
+    /**
+     * A sandbox or approval id as given; a name is looked up among the active sandboxes the caller may see. A
+     * name can look like an id (`sb-cafe`), so an id the server does not know is tried as a name too.
+     */
     async resolveId(idOrName: string): Promise<string> {
-      if (/^(sb|ap)-[0-9a-f]+$/.test(idOrName)) return idOrName;
+      if (/^(sb|ap)-[0-9a-f]+$/.test(idOrName)) {
+        try {
+          await status(idOrName);
+          return idOrName;
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          const named = (await list()).find((s) => s.name === idOrName);
+          if (!named) throw error;
+          return named.id;
+        }
+      }
       const found = (await list()).find((s) => s.name === idOrName);
       if (!found) {
         throw new ApiError(
@@ -109,7 +124,7 @@ export function createApiClient({ url, token }: Connection, fetchImpl: typeof fe
       call('POST', 'create_sandbox', CreateSandboxResponse, { body: request }),
     approve: (approvalId: string, approver?: string) =>
       call('POST', 'approve', ApproveResponse, { query: { approval_id: approvalId, approver } }),
-    status: (id: string) => call('GET', `get_sandbox_status/${encodeURIComponent(id)}`, SandboxStatusView),
+    status,
     kubeconfig: (id: string) => call('GET', `get_kubeconfig/${encodeURIComponent(id)}`, KubeconfigResponse),
     test: (id: string, suite: string) =>
       call('POST', 'run_test', TestResultView, {

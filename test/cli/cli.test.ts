@@ -150,6 +150,18 @@ describe('CLI client commands', () => {
     assert.equal(noToken, 1);
   });
 
+  it('when a sandbox is named like an id (sb-cafe), then commands find it by its name', async () => {
+    const created = await cli(t, ['create', 'sb-cafe', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const { sandbox_id } = JSON.parse(created.stdout) as { sandbox_id: string };
+    const shown = await cli(t, ['status', 'sb-cafe', '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as { id: string }).id, sandbox_id);
+    const destroyed = await cli(t, ['destroy', 'sb-cafe']);
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.equal(t.app.store.get(sandbox_id)?.status, 'CANCELLED');
+  });
+
   it('when a wait runs out of time, then it prints the current state and exits 3', async () => {
     const created = await cli(t, ['create', 'cli-slow', '--json']);
     const { sandbox_id } = JSON.parse(created.stdout) as { sandbox_id: string };
