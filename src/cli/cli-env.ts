@@ -1,3 +1,5 @@
+import { UsageError } from './cli-command.js';
+
 /** Where the CLI finds the server and its token when no flag says: SANDBOX_URL and SANDBOX_TOKEN. */
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 
@@ -12,6 +14,11 @@ export function resolveConnection(
   env: Record<string, string | undefined> = process.env,
 ): Connection {
   const url = flags.url ?? (env.SANDBOX_URL?.trim() || DEFAULT_URL);
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new UsageError(
+      `${flags.url === undefined ? 'SANDBOX_URL' : '--url'} "${url}" is not an http(s) URL; use e.g. ${DEFAULT_URL}`,
+    );
+  }
   const token = flags.token ?? (env.SANDBOX_TOKEN?.trim() || undefined);
   return { url: url.replace(/\/+$/, ''), token };
 }

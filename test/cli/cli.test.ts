@@ -162,6 +162,35 @@ describe('CLI client commands', () => {
     assert.equal(t.app.store.get(sandbox_id)?.status, 'CANCELLED');
   });
 
+  it('when --url, SANDBOX_URL or wait --until is malformed, then it is a usage error (exit 2) and the server is not called', async () => {
+    const calls: string[] = [];
+    const run = async (args: string[], env: Record<string, string>) => {
+      let stderr = '';
+      const code = await runCli(args, {
+        io: { stdout: () => {}, stderr: (text) => (stderr += text) },
+        env: { SANDBOX_TOKEN: CI, ...env },
+        fetch: (input, init) => {
+          calls.push(String(input));
+          return fetch(input, init);
+        },
+      });
+      return { code, stderr };
+    };
+    const badFlag = await run(['list', '--url', 'notaurl'], {});
+    assert.equal(badFlag.code, 2);
+    assert.match(
+      badFlag.stderr,
+      /list: --url "notaurl" is not an http\(s\) URL; use e\.g\. http:\/\/127\.0\.0\.1:3000/,
+    );
+    const badEnv = await run(['list'], { SANDBOX_URL: 'localhost:3000' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /SANDBOX_URL "localhost:3000" is not an http\(s\) URL/);
+    const typo = await run(['wait', 'no-such-box', '--until', 'ACTIV'], { SANDBOX_URL: t.url });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /--until "ACTIV": unknown state\(s\) ACTIV/);
+    assert.deepEqual(calls, []);
+  });
+
   it('when a wait runs out of time, then it prints the current state and exits 3', async () => {
     const created = await cli(t, ['create', 'cli-slow', '--json']);
     const { sandbox_id } = JSON.parse(created.stdout) as { sandbox_id: string };

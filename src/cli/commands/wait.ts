@@ -20,12 +20,16 @@ export const waitCommand: CliCommand = {
   help: ['--until ACTIVE[,…]  states to wait for; default ACTIVE', ...WAIT_HELP],
   options: { until: { type: 'string' }, timeout: { type: 'string' }, interval: { type: 'string' } },
   async run({ values, positionals, client, io, json, sleep }) {
-    const id = await client.resolveId(requirePositional(positionals, 'the sandbox_id or name'));
+    const idOrName = requirePositional(positionals, 'the sandbox_id or name');
+    // Every option is checked before the server is asked anything.
     const until = parseStatuses(stringOption(values, 'until'), ['ACTIVE']);
+    const timeoutMs = parseTimeout(stringOption(values, 'timeout'), 30 * 60_000);
+    const intervalMs = parseInterval(stringOption(values, 'interval'), 2000);
+    const id = await client.resolveId(idOrName);
     const result = await waitForStatus(client, id, {
       until,
-      timeoutMs: parseTimeout(stringOption(values, 'timeout'), 30 * 60_000),
-      intervalMs: parseInterval(stringOption(values, 'interval'), 2000),
+      timeoutMs,
+      intervalMs,
       io,
       sleep,
       hint: approvalHint(),
