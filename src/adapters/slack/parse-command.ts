@@ -37,29 +37,36 @@ const CREATE_KEYS = ['name', 'servers', 'agents', 'ttl', 'reason'] as const;
 type CreateKey = (typeof CREATE_KEYS)[number];
 const isCreateKey = (key: string): key is CreateKey => (CREATE_KEYS as readonly string[]).includes(key);
 
+/** `key=` or `--key=`: a quote right after it opens the value, as in `ttl='4h'`. */
+const OPTION_PREFIX = /^(--)?[a-z][a-z_-]*=$/i;
+
 /**
- * Splits command text into words. Double and single quotes group words (Slack clients often turn them into
- * curly quotes, which count too); Slack's HTML escapes of `&`, `<` and `>` are undone first.
+ * Splits command text into words. A double quote (straight or curly) or a straight single quote groups words,
+ * but only where it opens a word (or a `key=` value) and only up to a matching quote that ends a word, so
+ * apostrophes such as `can't` or `customer’s` are plain letters. The curly apostrophe U+2019 is never a quote:
+ * Slack clients type it for every `'` inside a word. Slack's HTML escapes of `&`, `<` and `>` are undone first.
  */
 export function tokenize(text: string, usage: string = USAGE.help): string[] {
-  const normalized = text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-    .replace(/[\u201C\u201D\u201E\u00AB\u00BB]/g, '"')
-    .replace(/[\u2018\u2019\u201A]/g, "'");
+  const chars = Array.from(
+    text
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&')
+      .replace(/[\u201C\u201D\u201E\u00AB\u00BB]/g, '"'),
+  );
+  const isSpace = (char: string | undefined) => char === undefined || /\s/.test(char);
   const tokens: string[] = [];
   let current = '';
   let inToken = false;
   let quote: string | undefined;
-  for (const char of normalized) {
+  for (const [i, char] of chars.entries()) {
     if (quote) {
-      if (char === quote) quote = undefined;
+      if (char === quote && isSpace(chars[i + 1])) quote = undefined;
       else current += char;
-    } else if (char === '"' || char === "'") {
+    } else if ((char === '"' || char === "'") && (!inToken || OPTION_PREFIX.test(current))) {
       quote = char;
       inToken = true;
-    } else if (/\s/.test(char)) {
+    } else if (isSpace(char)) {
       if (inToken) tokens.push(current);
       current = '';
       inToken = false;

@@ -161,10 +161,34 @@ describe('parsing /sandbox text', () => {
       'a b',
       'ttl=4h',
     ]);
-    assert.deepEqual(tokenize('create “x y” ‘z w’'), ['create', 'x y', 'z w']);
+    assert.deepEqual(tokenize('create “x y” „z w”'), ['create', 'x y', 'z w']);
     assert.deepEqual(tokenize('create a reason=&lt;b&gt; &amp; c'), ['create', 'a', 'reason=<b>', '&', 'c']);
     assert.deepEqual(tokenize('  create   ""  '), ['create', '']);
     assert.throws(() => tokenize('create "open'), CommandSyntaxError);
+  });
+
+  it('when a reason has apostrophes, straight or curly, then it is taken as typed without quotes', () => {
+    assert.deepEqual(parseCommand("create demo --reason can't repro locally"), {
+      sub: 'create',
+      input: { name: 'demo', reason: "can't repro locally" },
+    });
+    assert.deepEqual(parseCommand('create demo --reason customer’s bug --ttl 2h'), {
+      sub: 'create',
+      input: { name: 'demo', reason: 'customer’s bug', ttl: '2h' },
+    });
+    assert.deepEqual(parseCommand('create demo --reason ‘quoted’ on a Mac'), {
+      sub: 'create',
+      input: { name: 'demo', reason: '‘quoted’ on a Mac' },
+    });
+    assert.deepEqual(parseCommand('create demo --reason "it\'s fine" --servers 2'), {
+      sub: 'create',
+      input: { name: 'demo', reason: "it's fine", servers: '2' },
+    });
+    assert.deepEqual(parseCommand("create demo reason='it's the demo's'"), {
+      sub: 'create',
+      input: { name: 'demo', reason: "it's the demo's" },
+    });
+    assert.throws(() => tokenize("create demo --reason 'can't"), CommandSyntaxError);
   });
 
   it('when create has flags in either form, then they are collected and the reason runs to the next option', () => {

@@ -200,6 +200,18 @@ describe('/sandbox commands', () => {
     assert.equal(h.sandboxNamed('kv').status, 'CANCELLED');
   });
 
+  it('when the reason has an apostrophe, straight or curly, then the request is filed with that reason, no quotes needed', async () => {
+    for (const [name, reason] of [
+      ['apos', "can't repro locally"],
+      ['curly', 'customer’s bug'],
+    ] as const) {
+      const reply = await ask(ALICE, `create ${name} --reason ${reason}`);
+      assert.match(reply, new RegExp(`Your request for \\*${name}\\* .* is waiting for approval`));
+      assert.equal(h.sandboxNamed(name).reason, reason);
+      assert.match(await ask(ALICE, `cancel ${name}`), /is cancelled/);
+    }
+  });
+
   it('when alice lists, asks for status, re-sends the kubeconfig and extends, then each answers and acts', async () => {
     const list = await ask(ALICE, 'list');
     assert.match(list, /\*live\* · :large_green_circle: ACTIVE · 1 server, 2 agents · \d+h\d*m? left/);
