@@ -292,6 +292,40 @@ describe('/sandbox commands', () => {
     assert.equal(h.sandboxNamed('live').status, 'ACTIVE');
   });
 
+  it('when alice asks to destroy a sandbox being created or destroyed, then she is told its state and what to do, with no button', async () => {
+    const { driver } = h;
+    h.k3d.setKnobs({ FAKE_K3D_DELAY_MS: 1000, FAKE_K3D_DELETE_DELAY_MS: 1000 });
+    try {
+      await h.request(ALICE, 'create slow');
+      await driver.clickButton(BOB, {
+        actionId: 'approve_request',
+        container: { type: 'message', channelId: APPROVALS, messageTs: (await h.approvalMessage('slow')).ts },
+      });
+      await h.waitForStatus('slow', 'CREATING');
+      const creating = await ask(ALICE, 'destroy slow');
+      assert.match(
+        creating,
+        /\*slow\* is being created, so it cannot be destroyed yet\. Once it is active, run `\/sandbox destroy slow` again/,
+      );
+      assert.doesNotMatch(creating, /Withdraw|destroy_sandbox/);
+
+      await h.waitForStatus('slow', 'ACTIVE');
+      await driver.command(ALICE, 'destroy slow', { channelId: GENERAL });
+      const confirm = await h.ephemeralTo(ALICE, /Destroy \*slow\*\?/);
+      await driver.clickButton(ALICE, {
+        actionId: 'destroy_sandbox',
+        container: { type: 'message', channelId: GENERAL, messageTs: confirm.message_ts, isEphemeral: true },
+      });
+      await h.waitForStatus('slow', 'DESTROYING');
+      const destroying = await ask(ALICE, 'destroy slow');
+      assert.match(destroying, /\*slow\* is already being destroyed; its owner gets a DM when it is gone/);
+      assert.doesNotMatch(destroying, /Withdraw|destroy_sandbox/);
+      await h.waitForStatus('slow', 'DESTROYED');
+    } finally {
+      h.k3d.setKnobs({ FAKE_K3D_DELAY_MS: null, FAKE_K3D_DELETE_DELAY_MS: null });
+    }
+  });
+
   it('when /sandbox create has no arguments, then a modal opens whose errors are shown inline, and a valid one files the request', async () => {
     const { driver, fake } = h;
     await driver.command(ALICE, 'create', { channelId: GENERAL });

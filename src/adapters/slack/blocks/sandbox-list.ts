@@ -81,12 +81,33 @@ export function renderSandboxStatus(
   };
 }
 
-/** `/sandbox destroy <name>` asks first: this is the confirmation with its button. */
+/**
+ * `/sandbox destroy <name>` asks first: this is the confirmation with its button. It offers only what the core's
+ * destroy does for that state (withdraw a request, destroy an active cluster); a cluster being created or
+ * destroyed gets its state and what to do instead, with no button the core would refuse.
+ */
 export function renderDestroyConfirmation(sandbox: Sandbox): RenderedMessage {
+  const name = `*${sandbox.name}*`;
+  switch (sandbox.status) {
+    case 'CREATING':
+      return {
+        text: `${sandbox.name} is being created`,
+        blocks: [
+          section(
+            `${name} is being created, so it cannot be destroyed yet. Once it is active, run \`/sandbox destroy ${sandbox.name}\` again; if the create fails, there is nothing left to destroy.`,
+          ),
+        ],
+      };
+    case 'DESTROYING':
+      return {
+        text: `${sandbox.name} is already being destroyed`,
+        blocks: [section(`${name} is already being destroyed; its owner gets a DM when it is gone.`)],
+      };
+  }
   const what =
     sandbox.status === 'ACTIVE'
-      ? `Destroy *${sandbox.name}*? The cluster and everything in it is deleted.`
-      : `Withdraw the request for *${sandbox.name}*? Nothing has been created yet.`;
+      ? `Destroy ${name}? The cluster and everything in it is deleted.`
+      : `Withdraw the request for ${name}? Nothing has been created yet.`;
   return {
     text: `Destroy ${sandbox.name}?`,
     blocks: [
