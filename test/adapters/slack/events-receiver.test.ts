@@ -124,6 +124,43 @@ describe('the Slack events receiver', () => {
     assert.equal(ran.length, before);
   });
 
+  it('when Slack sends its ssl_check unsigned, as it does, then 200 with an empty body and nothing else unsigned gets through', async () => {
+    const before = ran.length;
+    const unsigned = (body: string, contentType = FORM) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body }).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
+    const ssl = await unsigned(new URLSearchParams({ ssl_check: '1', token: 't' }).toString());
+    assert.deepEqual([ssl.status, ssl.text], [200, '']);
+    const smuggled = await unsigned(
+      new URLSearchParams({
+        ssl_check: '1',
+        command: '/sandbox',
+        text: 'smuggled',
+        user_id: 'U0ALICE',
+      }).toString(),
+    );
+    assert.deepEqual([smuggled.status, smuggled.text], [200, '']);
+    const withPayload = await unsigned(
+      new URLSearchParams({ ssl_check: '1', payload: JSON.stringify({ type: 'block_actions' }) }).toString(),
+    );
+    assert.deepEqual([withPayload.status, withPayload.text], [200, '']);
+    assert.deepEqual(answered.splice(0).slice(-3), Array(3).fill('ssl_check 200'));
+
+    const refused = [
+      await unsigned(command('unsigned')),
+      await unsigned(new URLSearchParams({ ssl_check: '0' }).toString()),
+      await unsigned(JSON.stringify({ ssl_check: '1' }), 'application/json'),
+    ];
+    assert.deepEqual(
+      refused.map((r) => r.status),
+      [401, 401, 401],
+    );
+    assert.deepEqual(answered.splice(0).slice(-3), Array(3).fill('unknown 401'));
+    assert.equal(ran.length, before, 'no listener ran');
+  });
+
   it('when the body is not what Slack sends, too large, or not a POST, then 400, 413 or 405 and no listener runs', async () => {
     const before = ran.length;
     assert.equal((await post('{"type": "event_callback"', 'application/json')).status, 400);
@@ -153,7 +190,7 @@ describe('the Slack events receiver', () => {
     const future = await post(body, FORM, {
       ...signSlackRequest(SECRET, body, Math.floor(Date.now() / 1000) + 6 * 60),
     });
-    // Refused on its headers alone: an unsigned body is not read, however large.
+    // Unsigned: read only as far as an ssl_check could go, however large it is.
     const unsigned = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': FORM },
