@@ -22,12 +22,14 @@ import {
 import { renderTestResult } from './blocks/test-result.js';
 import { isSlackUser, type RenderedMessage } from './blocks/text.js';
 import {
+  type KubeconfigDelivery,
   renderCreatingThread,
   renderDestroyedThread,
   renderDestroyFailedThread,
   renderDestroyingThread,
   renderExtendedThread,
   renderFailedThread,
+  renderKubeconfigSentThread,
   renderReadyThread,
 } from './blocks/thread-messages.js';
 import type { SlackCall } from './slack-call.js';
@@ -104,10 +106,7 @@ export class SlackNotifier {
         steps.push(this.thread(sandbox, renderCreatingThread(sandbox)));
         break;
       case 'ready':
-        steps.push(
-          this.thread(sandbox, renderReadyThread(sandbox, event.durationMs)),
-          this.deliverKubeconfig(sandbox, { firstAttempt: true }),
-        );
+        steps.push(this.announceReady(sandbox, event.durationMs));
         break;
       case 'failed':
         steps.push(
@@ -297,44 +296,60 @@ export class SlackNotifier {
     const undelivered = this.deps.service.undeliveredKubeconfigs();
     await Promise.all(
       undelivered.map((s) =>
-        this.perSandbox.run(s.id, () => this.deliverKubeconfig(s, { firstAttempt: false })),
+        this.perSandbox.run(s.id, async () => {
+          if ((await this.deliverKubeconfig(s)) === 'sent') {
+            await this.thread(s, renderKubeconfigSentThread(s));
+          }
+        }),
       ),
     );
   }
 
-  /** On `ready`: the owner's kubeconfig, read through the core (which audits the read, never the content). */
-  private async deliverKubeconfig(
-    sandbox: Sandbox,
-    { firstAttempt }: { firstAttempt: boolean },
-  ): Promise<void> {
+  /**
+   * On `ready`: delivers the kubeconfig first, so the thread line says what became of it; when the upload
+   * failed the owner is told too.
+   */
+  private async announceReady(sandbox: Sandbox, durationMs: number): Promise<void> {
+    const delivery = await this.deliverKubeconfig(sandbox);
+    await Promise.all([
+      this.thread(sandbox, renderReadyThread(sandbox, durationMs, delivery)),
+      delivery === 'failed'
+        ? this.dm(sandbox.owner, {
+            text: `Your sandbox ${sandbox.name} is ready`,
+            blocks: [
+              {
+                type: 'section',
+                text: {
+                  type: 'mrkdwn',
+                  text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
+                },
+              },
+            ],
+          })
+        : undefined,
+    ]);
+  }
+
+  /** The owner's kubeconfig by DM, read through the core (which audits the read, never the content). */
+  private async deliverKubeconfig(sandbox: Sandbox): Promise<KubeconfigDelivery> {
     const { service, logger } = this.deps;
     // API identities cannot be DMed: they fetch the kubeconfig themselves, so there is nothing to deliver.
-    if (!isSlackUser(sandbox.owner)) return service.finishKubeconfigDelivery(sandbox.id, true);
-    if (!service.claimKubeconfigDelivery(sandbox.id)) return;
+    if (!isSlackUser(sandbox.owner)) {
+      service.finishKubeconfigDelivery(sandbox.id, true);
+      return 'api';
+    }
+    if (!service.claimKubeconfigDelivery(sandbox.id)) return undefined;
     let kubeconfig: string;
     try {
       kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, 'slack-dm');
     } catch (error) {
       // Destroyed or failed before the DM went out: there is nothing to deliver.
       logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'kubeconfig not delivered');
-      return;
+      return undefined;
     }
     const fresh = service.get(sandbox.id) ?? sandbox;
     const sent = await this.sendKubeconfig(sandbox.owner, fresh, kubeconfig, false);
     service.finishKubeconfigDelivery(sandbox.id, sent);
-    if (!sent && firstAttempt) {
-      await this.dm(sandbox.owner, {
-        text: `Your sandbox ${sandbox.name} is ready`,
-        blocks: [
-          {
-            type: 'section',
-            text: {
-              type: 'mrkdwn',
-              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
-            },
-          },
-        ],
-      });
-    }
+    return sent ? 'sent' : 'failed';
   }
 }

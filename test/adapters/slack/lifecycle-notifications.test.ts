@@ -137,6 +137,27 @@ describe('lifecycle outside Slack clicks', () => {
     assert.ok(h.k3d.clusters().includes('sbx-via-rest'));
   });
 
+  it('when a sandbox an API client asked for itself becomes ACTIVE, then the thread says its kubeconfig is fetched through the API, not sent by DM', async () => {
+    const api = `http://127.0.0.1:${h.port}`;
+    const res = await callApi(api, 'POST', '/create_sandbox', {
+      body: { name: 'api-owned', ttl_minutes: 60 },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const created = res.body as { approval_id: string; owner: string };
+    assert.equal(created.owner, 'api:local');
+    const approval = await h.approvalMessage('api-owned');
+    const approved = await callApi(api, 'POST', '/approve', {
+      query: { approval_id: created.approval_id, approver: 'carol' },
+    });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    const ready = await threadLine(h, approval.ts, /Ready after/);
+    assert.match(
+      ready,
+      /Ready after \d+ seconds?\. The kubeconfig was not sent by DM: `api:local` is an API client and fetches it through the API\./,
+    );
+    assert.doesNotMatch(ready, /went to/);
+  });
+
   it('when a request is filed through POST /create_sandbox for alice, then the approvers channel gets an approval message saying who asked, for whom, with Approve and Deny', async () => {
     const res = await callApi(`http://127.0.0.1:${h.port}`, 'POST', '/create_sandbox', {
       body: { name: 'from-api', servers: 1, agents: 1, ttl_minutes: 90, owner: ALICE },

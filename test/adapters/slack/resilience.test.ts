@@ -4,7 +4,7 @@ import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { DEFAULT_APP_TOKEN, waitUntil } from '../../fakes/slack/fake-slack.js';
-import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness } from './slack-harness.js';
+import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness, textOf } from './slack-harness.js';
 
 /** `slack_api_errors_total` samples from /metrics, as `method error` → count. */
 async function slackErrors(port: number): Promise<Map<string, number>> {
@@ -79,11 +79,28 @@ describe('Slack resilience', () => {
       const sandbox = await h.activeSandbox('late-file');
       await h.dmTo(ALICE, /sending its kubeconfig failed; the bot will try again/);
       assert.equal(h.fake.files().size, 0);
+      const approval = await h.approvalMessage('late-file');
+      const thread = () => h.fake.thread(APPROVALS, approval.ts).map((m) => textOf(m));
+      const ready = await waitUntil(
+        () => thread().find((t) => /Ready after/.test(t)),
+        5000,
+        () => 'the ready line in the thread',
+      );
+      assert.match(
+        ready,
+        /Ready after \d+ seconds?\. Sending the kubeconfig to <@U0ALICE> by DM failed; the bot will try again, and `\/sandbox kubeconfig late-file` sends it now\./,
+      );
+      assert.doesNotMatch(ready, /went to/);
       h.fake.clearFaults();
       await waitUntil(
         () => [...h.fake.files().values()].find((f) => f.completed) ?? undefined,
         5000,
         () => 'the kubeconfig file in the DM',
+      );
+      await waitUntil(
+        () => thread().find((t) => /:envelope: The kubeconfig went to <@U0ALICE> by DM\./.test(t)),
+        5000,
+        () => `a thread line saying the kubeconfig went out at last: ${thread().join('\n')}`,
       );
       await new Promise((resolve) => setTimeout(resolve, 300)); // a few more polls: nothing more is sent
       const files = [...h.fake.files().values()].filter((f) => f.completed);

@@ -28,16 +28,37 @@ export function renderCreatingThread(sandbox: Sandbox): RenderedMessage {
   };
 }
 
-export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
+/**
+ * How the owner's kubeconfig delivery ended: `sent` by DM, the upload `failed` (retried later), or the owner is
+ * an `api` identity that gets no DM; `undefined` when this process did not deliver it (nothing to claim).
+ */
+export type KubeconfigDelivery = 'sent' | 'failed' | 'api' | undefined;
+
+/** Posted once the delivery's outcome is known, so the line about the kubeconfig is true. */
+export function renderReadyThread(
+  sandbox: Sandbox,
+  durationMs: number,
+  delivery: KubeconfigDelivery,
+): RenderedMessage {
   const seconds = Math.max(1, Math.round(durationMs / 1000));
+  const kubeconfig = {
+    sent: ` The kubeconfig went to ${who(sandbox.owner)} by DM.`,
+    failed: ` Sending the kubeconfig to ${who(sandbox.owner)} by DM failed; the bot will try again, and \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
+    api: ` The kubeconfig was not sent by DM: ${who(sandbox.owner)} is an API client and fetches it through the API.`,
+    none: '',
+  }[delivery ?? 'none'];
   const expires = sandbox.expiresAt === null ? '' : ` It expires ${slackDate(sandbox.expiresAt)}.`;
   return {
     text: `${sandbox.name} is ready after ${plural(seconds, 'second')}`,
-    blocks: [
-      section(
-        `:rocket: Ready after ${plural(seconds, 'second')}. The kubeconfig went to ${who(sandbox.owner)} by DM.${expires}`,
-      ),
-    ],
+    blocks: [section(`:rocket: Ready after ${plural(seconds, 'second')}.${kubeconfig}${expires}`)],
+  };
+}
+
+/** A kubeconfig that failed on `ready` went out on a later attempt. */
+export function renderKubeconfigSentThread(sandbox: Sandbox): RenderedMessage {
+  return {
+    text: `The kubeconfig of ${sandbox.name} was sent`,
+    blocks: [section(`:envelope: The kubeconfig went to ${who(sandbox.owner)} by DM.`)],
   };
 }
 
