@@ -170,6 +170,38 @@ describe('App Home', () => {
     );
   });
 
+  it('when the kubeconfig upload outlasts the click’s 3 s trigger_id, then a Sending… modal opens at once and then says it was sent', async () => {
+    const view = await openHome(ALICE);
+    const live = h.sandboxNamed('home-live');
+    const modals = () => h.fake.openModals(ALICE).map((v) => ({ id: v.id, text: JSON.stringify(v.blocks) }));
+    const before = new Set(modals().map((m) => m.id));
+    const opens = h.fake.callsTo('views.open').length;
+    h.fake.failNext('files.getUploadURLExternal', { delayMs: 3500 });
+    await h.driver.clickButton(ALICE, {
+      actionId: 'send_kubeconfig',
+      value: live.id,
+      blockId: `home_${live.id}_actions`,
+      container: { type: 'view', viewId: view.id },
+    });
+    const waiting = await waitUntil(
+      () => modals().find((m) => !before.has(m.id) && /Sending the kubeconfig to your DMs…/.test(m.text)),
+      2000,
+      () => 'a Sending… modal while the upload runs',
+    );
+    const done = await waitUntil(
+      () => modals().find((m) => /sent the kubeconfig of \*home-live\* to your DMs/.test(m.text)),
+      8000,
+      () => `the modal saying it was sent; open: ${JSON.stringify(modals())}`,
+    );
+    assert.equal(done.id, waiting.id, 'the waiting modal itself shows the outcome');
+    const opened = h.fake.callsTo('views.open').slice(opens);
+    assert.deepEqual(
+      opened.map((c) => c.response?.ok),
+      [true],
+      'one views.open, while the trigger_id was fresh',
+    );
+  });
+
   it('when the owner cancels a request from App Home, or an approver denies one there, then the request ends and the homes refresh', async () => {
     await h.request(ALICE, 'create home-cancel');
     await h.request(DAVE, 'create home-deny'); // alice is at her quota of 3

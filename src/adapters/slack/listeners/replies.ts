@@ -48,20 +48,46 @@ export interface ActionSource {
   response_url?: string;
 }
 
+/** App Home has no ephemeral messages: a click there is answered with a small modal. */
+const answersInModal = (body: ActionSource): boolean => body.container?.type === 'view' || !body.response_url;
+
+/**
+ * For an App Home click whose answer takes a while (a file upload): a modal saying so, opened at once while
+ * the click's trigger_id is still valid (3 s, single use). Returns its id for `replyToAction`'s `viewId`.
+ */
+export async function openWaitingModal(
+  deps: Pick<SlackDeps, 'call' | 'client'>,
+  body: ActionSource,
+  message: RenderedMessage,
+  title = 'Sandboxes',
+): Promise<string | undefined> {
+  const triggerId = body.trigger_id;
+  if (!answersInModal(body) || !triggerId) return undefined;
+  const view = renderNoticeModal(title, message.blocks);
+  const opened = await deps.call('views.open', () => deps.client.views.open({ trigger_id: triggerId, view }));
+  return opened?.view?.id;
+}
+
 /**
  * Answers a button click: ephemerally under the message it was on, or, for buttons in App Home (which has
- * no ephemeral messages), with a small modal opened by the click's trigger_id.
+ * no ephemeral messages), with a small modal opened by the click's trigger_id, or by rewriting the waiting
+ * modal `viewId` when one was opened first.
  */
 export async function replyToAction(
   deps: Pick<SlackDeps, 'call' | 'client' | 'postToResponseUrl'>,
   body: ActionSource,
   message: RenderedMessage,
-  options: { replaceOriginal?: boolean; title?: string } = {},
+  options: { replaceOriginal?: boolean; title?: string; viewId?: string | undefined } = {},
 ): Promise<void> {
-  if (body.container?.type === 'view' || !body.response_url) {
+  if (answersInModal(body)) {
+    const view = renderNoticeModal(options.title ?? 'Sandboxes', message.blocks);
+    const viewId = options.viewId;
+    if (viewId) {
+      await deps.call('views.update', () => deps.client.views.update({ view_id: viewId, view }));
+      return;
+    }
     const triggerId = body.trigger_id;
     if (!triggerId) return;
-    const view = renderNoticeModal(options.title ?? 'Sandboxes', message.blocks);
     await deps.call('views.open', () => deps.client.views.open({ trigger_id: triggerId, view }));
     return;
   }

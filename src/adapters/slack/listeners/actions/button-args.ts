@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import type { Actor } from '../../../../core/policy.js';
 import type { RenderedMessage } from '../../blocks/text.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { describeError, notice, replyToAction } from '../replies.js';
+import { describeError, notice, openWaitingModal, replyToAction } from '../replies.js';
 
 /** What Bolt passes a button listener. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -19,6 +19,11 @@ export interface ClickOptions {
   refusalIcon?: string;
   /** Replace the message clicked on when it is ephemeral, so a confirmation cannot be clicked twice. */
   replaceEphemeral?: boolean;
+  /**
+   * For slow work: in App Home, a modal with this text opens right after the ack and is rewritten with the
+   * answer, as the click's trigger_id expires after 3 s.
+   */
+  waiting?: string;
 }
 
 /**
@@ -40,6 +45,8 @@ export function onClick(
     const actor = deps.actors.resolve(body.user.id);
     deps.actors.refreshSoon();
     const replaceOriginal = options.replaceEphemeral === true && onEphemeral(body);
+    const viewId =
+      options.waiting === undefined ? undefined : await openWaitingModal(deps, body, notice(options.waiting));
     let reply: RenderedMessage | undefined;
     try {
       reply = await work(actor, sandboxIdOf(action), body);
@@ -47,6 +54,6 @@ export function onClick(
       const text = describeError(error, deps, { action: name, user: actor.id });
       reply = notice(`${options.refusalIcon ?? ':information_source:'} ${text}`);
     }
-    if (reply) await replyToAction(deps, body, reply, { replaceOriginal });
+    if (reply) await replyToAction(deps, body, reply, { replaceOriginal, viewId });
   };
 }
