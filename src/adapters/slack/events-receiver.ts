@@ -30,8 +30,8 @@ const MAX_SKEW_SECONDS = 5 * 60;
  * /slack/events (verify the v0 signature over the raw body, answer `ssl_check` (which Slack sends unsigned)
  * and `url_verification`, hand the payload to `App.processEvent`, send what the listener acks, answer 401/500
  * when processing fails before an ack, 404 when nothing acks in time) without express and raw-body in front of
- * it, and sends each ack with a Content-Length in one write instead of a chunked body. Measured on the ack benchmark's bare app: 0.13–0.23 ms
- * of CPU per request against 0.31–0.39 ms on ExpressReceiver.
+ * it, and sends each ack with a Content-Length in one write instead of a chunked body. Measured on the ack
+ * benchmark's bare app: 0.13–0.23 ms of CPU per request against 0.31–0.39 ms on ExpressReceiver.
  *
  * Every answer's time from arrival, payload type and status go to `requests` (slack_request_duration_seconds).
  * The server is the bot's own (one port for Slack, REST, MCP and metrics): it passes Slack's requests to
