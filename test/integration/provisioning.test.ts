@@ -100,7 +100,7 @@ describe('provisioning through the fake k3d', () => {
         'FAILED',
         10_000,
       );
-      assert.match(failed.failureReason ?? '', /creating sbx-doomed failed: Failed Cluster Start/);
+      assert.match(failed.failureReason ?? '', /creating sbx-doomed failed: failed Cluster Creation: .*docker failed to pull image/);
       assert.equal(fake.cluster('sbx-doomed'), undefined, 'the partial cluster was deleted');
     } finally {
       fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });

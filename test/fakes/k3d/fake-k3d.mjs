@@ -4,6 +4,9 @@
 // exact error texts, exit codes, JSON/YAML shapes and the side effects on the default kubeconfig.
 // Behaviour reference: /work/shared/reference/k3d-cli.md (checked against k3d's source at tag v5.8.3).
 //
+// The Docker objects k3d makes (the cluster's containers, the network k3d-NAME, the volume k3d-NAME-images) live in
+// the state directory (./docker-state.mjs), which the fake `docker` (./fake-docker.mjs) reads and changes too.
+//
 // Environment: FAKE_K3D_STATE_DIR (required), FAKE_K3D_HOME (used instead of $HOME, so a test never touches
 // the real ~/.kube/config), FAKE_K3D_ARGV0 (set by ../bin/k3d: the path k3d was started with).
 // Failure knobs (KNOB_NAMES) come from the environment, overridden per key by <state>/knobs.json.
@@ -14,16 +17,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DOCKER_DOWN, dockerObjects, readJson } from './docker-state.mjs';
 
 const K3D_VERSION = 'v5.8.3';
 const K3S_VERSION = 'v1.31.5-k3s1';
-const DOCKER_DOWN =
-  'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 const KNOB_NAMES = [
   'FAKE_K3D_DELAY_MS', // total duration of a successful create, spread over its phases
   'FAKE_K3D_DELETE_DELAY_MS', // duration of deleting one cluster
   'FAKE_K3D_CREATE_FAIL', // 1/true, or a regex on the cluster name: the create fails at start and rolls back
-  'FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', // same syntax: the create fails and so does its rollback
+  'FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', // same syntax: creating the first node fails, so the rollback finds no
+  // container and fails too, leaving the network and the volume behind (no cluster is listed)
   'FAKE_K3D_HANG', // comma list of create,delete,list,kubeconfig
   'FAKE_K3D_DELETE_FAIL_TIMES', // the first N cluster deletions log ERRO, keep the cluster and exit 0
   'FAKE_K3D_LIST_MALFORMED', // `cluster list -o json` prints truncated JSON
@@ -110,31 +113,45 @@ function rfc3339(d) {
   return `${date}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${zone}`;
 }
 
-// ---------------------------------------------------------------- state: one JSON file per cluster
-const clusterFile = (name) => path.join(stateDir, 'clusters', `${encodeURIComponent(name)}.json`);
+// ---------------------------------------------------------------- state: one JSON file per Docker object
+// Set up in main() once FAKE_K3D_STATE_DIR is known to be set.
+let clusters;
+let networks;
+let volumes;
+const readCluster = (name) => clusters.read(name);
+const saveCluster = (c) => clusters.save(c);
+const removeCluster = (name) => clusters.remove(name);
+const allClusters = () => clusters.all();
 
-function writeFileAtomic(file, text) {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
+/** ClusterPrepNetwork: a network left from before is re-used and then counts as external (not deleted). */
+function prepNetwork(c) {
+  const name = `k3d-${c.name}`;
+  const existing = networks.read(name);
+  if (existing) {
+    info(`Re-using existing network '${name}' (${existing.id})`);
+    return { networkId: existing.id, networkExternal: true };
   }
+  const id = networkOf(c).id;
+  networks.save({ name, id, labels: { app: 'k3d' } });
+  info(`Created network '${name}'`);
+  return { networkId: id, networkExternal: false };
 }
-const readCluster = (name) => readJson(clusterFile(name));
-const saveCluster = (c) => writeFileAtomic(clusterFile(c.name), `${JSON.stringify(c, null, 2)}\n`);
-const removeCluster = (name) => fs.rmSync(clusterFile(name), { force: true });
-function allClusters() {
-  return fs
-    .readdirSync(path.join(stateDir, 'clusters'))
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => readCluster(decodeURIComponent(f.slice(0, -5))))
-    .filter(Boolean);
+/** ClusterPrepImageVolume: Docker's volume create returns an existing volume of that name unchanged. */
+function prepImageVolume(c) {
+  const name = `k3d-${c.name}-images`;
+  if (!volumes.read(name))
+    volumes.save({ name, labels: { app: 'k3d', 'k3d.cluster': c.name, 'k3d.version': K3D_VERSION } });
+  info(`Created image volume ${name}`);
+}
+/** The end of ClusterDelete, once the containers are gone: the network (unless external), then the volume. */
+function deleteNetworkAndVolume(c) {
+  if (!c.networkExternal) {
+    info(`Deleting cluster network 'k3d-${c.name}'`);
+    networks.remove(`k3d-${c.name}`);
+  }
+  const attached = volumes.names().filter((v) => volumes.read(v)?.labels['k3d.cluster'] === c.name);
+  info(`Deleting ${attached.length} attached volumes...`);
+  for (const v of attached) volumes.remove(v);
 }
 
 function loadKnobs() {
@@ -239,8 +256,8 @@ function nodeJson(c, node, index) {
     'k3d.cluster': c.name,
     'k3d.cluster.imageVolume': `k3d-${c.name}-images`,
     'k3d.cluster.network': `k3d-${c.name}`,
-    'k3d.cluster.network.external': 'false',
-    'k3d.cluster.network.id': netw.id,
+    'k3d.cluster.network.external': String(Boolean(c.networkExternal)),
+    'k3d.cluster.network.id': c.networkId ?? netw.id,
     'k3d.cluster.network.iprange': netw.subnet,
     'k3d.cluster.token': c.token,
     'k3d.cluster.url': `https://k3d-${c.name}-server-0:6443`,
@@ -306,7 +323,13 @@ function clusterJson(c, { details, token }) {
   const servers = nodesOf(c).filter((n) => n.role === 'server');
   return {
     name: c.name,
-    network: { name: `k3d-${c.name}`, id: '', ipam: { ipPrefix: '', Managed: false }, Members: null },
+    network: {
+      name: `k3d-${c.name}`,
+      id: '',
+      ...(c.networkExternal ? { isExternal: true } : {}),
+      ipam: { ipPrefix: '', Managed: false },
+      Members: null,
+    },
     ...(token ? { clusterToken: c.token } : {}),
     nodes: nodes.reverse(), // Docker lists the newest container first
     InitNode: null,
@@ -854,8 +877,8 @@ async function clusterRun(c, { timeoutMs, disablesCoreDns }) {
       `Failed Cluster Preparation: Failed Network Preparation: failed to create cluster network: failed to check for duplicate docker networks: docker failed to list networks: ${DOCKER_DOWN}`,
     );
   }
-  info(`Created network 'k3d-${c.name}'`);
-  info(`Created image volume k3d-${c.name}-images`);
+  Object.assign(c, prepNetwork(c));
+  prepImageVolume(c);
   info('Starting new tools node...');
   await sleep(delay * 0.1);
 
@@ -863,6 +886,14 @@ async function clusterRun(c, { timeoutMs, disablesCoreDns }) {
   const perNode = (delay * 0.25) / Math.max(nodes.length, 1);
   const lastK3sNode = nodes.filter((n) => n.role !== 'loadbalancer').at(-1);
   if (c.servers > 1) info('Creating initializing server node');
+  if (knobMatches('FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', c.name)) {
+    // e.g. the k3s image cannot be pulled: no container is created, but the network and volume exist
+    const first = nodes[0];
+    info(`Creating node '${first.name}'`);
+    throw new RunError(
+      `failed Cluster Creation: failed setup of server/agent node ${first.name}: failed to create node: runtime failed to create node '${first.name}': failed to create container for node '${first.name}': docker failed to pull image '${c.image}': Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`,
+    );
+  }
   saveCluster(c); // from here on containers exist: a killed create leaves a partial cluster behind
   for (const [i, node] of nodes.entries()) {
     if (node.role === 'loadbalancer') info(`Creating LoadBalancer '${node.name}'`);
@@ -878,8 +909,7 @@ async function clusterRun(c, { timeoutMs, disablesCoreDns }) {
   const plan = startPlan(c);
   const perStart = (delay * 0.55) / Math.max(plan.filter((s) => s.node).length, 1);
   const apiNode = c.loadbalancer ? `k3d-${c.name}-serverlb` : `k3d-${c.name}-server-0`;
-  const failing =
-    knobMatches('FAKE_K3D_CREATE_FAIL', c.name) || knobMatches('FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', c.name);
+  const failing = knobMatches('FAKE_K3D_CREATE_FAIL', c.name);
   let spent = 0; // time used inside ClusterStart's own --timeout context
   for (const step of plan) {
     if (step.say) info(step.say);
@@ -922,16 +952,16 @@ function rollback(c, err, noRollbackFlag) {
   if (noRollbackFlag) fatal('Cluster creation FAILED, rollback deactivated.');
   error('Failed to create cluster >>> Rolling Back');
   info(`Deleting cluster '${c.name}'`);
-  const daemonGone = dockerDown() || knobMatches('FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', c.name);
-  if (daemonGone)
+  if (dockerDown())
     error(`Failed to get nodes for cluster '${c.name}': ${dockerListError(`k3d.cluster:${c.name}`)}`);
-  if (daemonGone || !readCluster(c.name)) {
+  // ClusterDelete starts with ClusterGet: without a container it fails, and the network and volume stay.
+  const saved = dockerDown() ? undefined : readCluster(c.name);
+  if (!saved) {
     error('failed to get cluster: No nodes found for given cluster');
     fatal('Cluster creation FAILED, also FAILED to rollback changes!');
   }
   removeCluster(c.name);
-  info(`Deleting cluster network 'k3d-${c.name}'`);
-  info('Deleting 1 attached volumes...');
+  deleteNetworkAndVolume(saved);
   fatal('Cluster creation FAILED, all changes have been rolled back!');
 }
 
@@ -1064,13 +1094,15 @@ async function deleteCluster(c) {
       `docker failed to remove the container '${server0}': Error response from daemon: cannot remove container "/${server0}": could not kill: tried to kill container, but did not receive an exit event`,
     );
     saveCluster({ ...c, servers: Math.min(c.servers, 1), agents: 0, loadbalancer: false });
-  } else removeCluster(c.name);
-  info(`Deleting cluster network 'k3d-${c.name}'`);
-  info('Deleting 1 attached volumes...');
-  if (stuck) {
+    // The container that would not go keeps its network endpoint and the volume: both stay.
+    if (!c.networkExternal) info(`Deleting cluster network 'k3d-${c.name}'`);
+    info('Deleting 1 attached volumes...');
     warn(
       `Failed to delete volume 'k3d-${c.name}-images' of cluster '${c.name}': docker failed to delete volume 'k3d-${c.name}-images': Error response from daemon: remove k3d-${c.name}-images: volume is in use - [${hash(c.name)}] -> Try to delete it manually`,
     );
+  } else {
+    removeCluster(c.name);
+    deleteNetworkAndVolume(c);
   }
   info('Removing cluster details from default kubeconfig...');
   try {
@@ -1361,7 +1393,9 @@ async function main() {
     );
     return 1;
   }
-  fs.mkdirSync(path.join(stateDir, 'clusters'), { recursive: true });
+  clusters = dockerObjects(stateDir, 'clusters');
+  networks = dockerObjects(stateDir, 'networks');
+  volumes = dockerObjects(stateDir, 'volumes');
   const argv = process.argv.slice(2);
   const id = `${process.pid}-${startedAt}-${randomBytes(3).toString('hex')}`;
   const record = (entry) =>

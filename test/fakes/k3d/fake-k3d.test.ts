@@ -31,6 +31,10 @@ function k3d(args: string[], extra: Record<string, string> = {}): Result {
   const result = spawnSync(fake.binPath, args, { env: childEnv(extra), encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+function docker(args: string[], extra: Record<string, string> = {}): Result {
+  const result = spawnSync(fake.dockerBinPath, args, { env: childEnv(extra), encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 /** LOG_COLORS=false switches k3d's logger to logfmt, which is what the bot's driver uses. */
 const logfmt = (args: string[], extra: Record<string, string> = {}) =>
   k3d(args, { LOG_COLORS: 'false', ...extra });
@@ -631,6 +635,108 @@ describe('fake k3d: cluster delete', () => {
   });
 });
 
+describe('fake k3d: Docker networks and volumes', () => {
+  it('when a cluster is created, then its network and image volume exist, and a delete removes both', () => {
+    logfmt(['cluster', 'create', 'keep']);
+    logfmt(['cluster', 'create', 'demo']);
+    assert.deepEqual(fake.networks(), ['k3d-demo', 'k3d-keep']);
+    assert.deepEqual(fake.volumes(), ['k3d-demo-images', 'k3d-keep-images']);
+    logfmt(['cluster', 'delete', 'demo']);
+    assert.deepEqual(fake.networks(), ['k3d-keep']);
+    assert.deepEqual(fake.volumes(), ['k3d-keep-images']);
+  });
+
+  it('when a create rolls back after its containers exist, then the network and volume go with them', () => {
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL: true });
+    assert.equal(logfmt(['cluster', 'create', 'rolled']).code, 1);
+    assert.deepEqual([fake.clusters(), fake.networks(), fake.volumes()], [[], [], []]);
+  });
+
+  it('when a network is left from before, then create re-uses it as external and delete leaves it behind', () => {
+    fake.addLeftovers('again');
+    const create = logfmt(['cluster', 'create', 'again']);
+    assert.equal(create.code, 0);
+    const lines = messages(create.stdout);
+    assert.match(lines[1] ?? '', /^Re-using existing network 'k3d-again' \([0-9a-f]{64}\)$/);
+    assert.ok(!lines.includes("Created network 'k3d-again'"));
+    const network = listJson()[0]?.network as Record<string, unknown> | undefined;
+    assert.equal(network?.isExternal, true);
+
+    const del = logfmt(['cluster', 'delete', 'again']);
+    assert.ok(!messages(del.stdout).includes("Deleting cluster network 'k3d-again'"));
+    assert.deepEqual(fake.networks(), ['k3d-again'], 'k3d does not delete an external network');
+    assert.deepEqual(fake.volumes(), []);
+  });
+
+  it('when the fake docker removes a network and a volume, then it prints each name and exits 0', () => {
+    fake.addLeftovers('left');
+    assert.deepEqual(docker(['network', 'rm', 'k3d-left']), { code: 0, stdout: 'k3d-left\n', stderr: '' });
+    assert.deepEqual(docker(['volume', 'rm', 'k3d-left-images']), {
+      code: 0,
+      stdout: 'k3d-left-images\n',
+      stderr: '',
+    });
+    assert.deepEqual([fake.networks(), fake.volumes()], [[], []]);
+  });
+
+  it("when the network or volume does not exist, then the fake docker prints Docker's error on stderr and exits 1", () => {
+    assert.deepEqual(docker(['network', 'rm', 'k3d-gone']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error response from daemon: network k3d-gone not found\nexit status 1\n',
+    });
+    assert.deepEqual(docker(['volume', 'rm', 'k3d-gone-images']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error response from daemon: get k3d-gone-images: no such volume\n',
+    });
+  });
+
+  it('when a running cluster uses them, then network rm says active endpoints, volume rm says in use, and both stay', () => {
+    logfmt(['cluster', 'create', 'busy']);
+    const network = docker(['network', 'rm', 'k3d-busy']);
+    assert.equal(network.code, 1);
+    assert.match(
+      network.stderr,
+      /^Error response from daemon: error while removing network: network k3d-busy id [0-9a-f]{64} has active endpoints\nexit status 1\n$/,
+    );
+    const volume = docker(['volume', 'rm', 'k3d-busy-images']);
+    assert.equal(volume.code, 1);
+    assert.match(
+      volume.stderr,
+      /^Error response from daemon: remove k3d-busy-images: volume is in use - \[[0-9a-f]{64}\]\n$/,
+    );
+    assert.deepEqual([fake.networks(), fake.volumes()], [['k3d-busy'], ['k3d-busy-images']]);
+  });
+
+  it('when networks and volumes are listed by label, then only k3d-made ones are printed, one name a line, sorted', () => {
+    fake.addLeftovers('b');
+    fake.addLeftovers('a');
+    const format = ['--format', '{{.Name}}'];
+    assert.equal(docker(['network', 'ls', ...format]).stdout, 'bridge\nhost\nk3d-a\nk3d-b\nnone\n');
+    assert.equal(docker(['network', 'ls', '--filter', 'label=app=k3d', ...format]).stdout, 'k3d-a\nk3d-b\n');
+    assert.equal(
+      docker(['volume', 'ls', '--filter=label=k3d.cluster=b', ...format]).stdout,
+      'k3d-b-images\n',
+    );
+    assert.equal(docker(['network', 'ls', '--filter', 'label=other', ...format]).stdout, '');
+    assert.equal(docker(['network', 'ls', '--format', '{{.ID}}']).code, 2, 'not emulated, not guessed');
+  });
+
+  it('when FAKE_K3D_DOCKER_DOWN is set, then the fake docker cannot reach the daemon either', () => {
+    fake.addLeftovers('left');
+    fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
+    const result = docker(['network', 'rm', 'k3d-left']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker\.sock\./,
+    );
+    assert.equal(docker(['volume', 'ls', '--format', '{{.Name}}']).code, 1);
+    assert.deepEqual(fake.networks(), ['k3d-left']);
+  });
+});
+
 describe('fake k3d: knobs', () => {
   it('when FAKE_K3D_CREATE_FAIL matches the name, then the rollback sequence runs and the cluster is gone', () => {
     fake.setKnobs({ FAKE_K3D_CREATE_FAIL: '^bad-' });
@@ -650,16 +756,36 @@ describe('fake k3d: knobs', () => {
     assert.equal(logfmt(['cluster', 'create', 'good']).code, 0);
   });
 
-  it('when FAKE_K3D_CREATE_FAIL_NO_ROLLBACK is set, then the rollback fails too and a partial cluster stays', () => {
+  it('when FAKE_K3D_CREATE_FAIL_NO_ROLLBACK is set, then no container is made, the rollback fails too, and only the network and volume stay', () => {
     fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: true });
     const result = logfmt(['cluster', 'create', 'left']);
     assert.equal(result.code, 1);
-    assert.deepEqual(messages(result.stderr).slice(-2), [
+    assert.deepEqual(messages(result.stdout).slice(-2), [
+      "Creating node 'k3d-left-server-0'",
+      "Deleting cluster 'left'",
+    ]);
+    const errors = messages(result.stderr);
+    assert.match(
+      errors[0] ?? '',
+      /^failed Cluster Creation: failed setup of server\/agent node k3d-left-server-0: .*docker failed to pull image/,
+    );
+    assert.deepEqual(errors.slice(1), [
+      'Failed to create cluster >>> Rolling Back',
       'failed to get cluster: No nodes found for given cluster',
       'Cluster creation FAILED, also FAILED to rollback changes!',
     ]);
-    assert.deepEqual(fake.clusters(), ['left']);
-    assert.equal(fake.cluster('left')?.running, false);
+    assert.deepEqual(listJson(), [], 'nothing is listed');
+    assert.deepEqual(fake.clusters(), []);
+    assert.deepEqual(fake.networks(), ['k3d-left']);
+    assert.deepEqual(fake.volumes(), ['k3d-left-images']);
+
+    // k3d delete finds no container, so it leaves them too (k3d-cli.md §5).
+    assert.deepEqual(messages(logfmt(['cluster', 'delete', 'left']).stdout), [
+      "No nodes found for cluster 'left', nothing to delete.",
+      'No clusters found',
+    ]);
+    assert.deepEqual(fake.networks(), ['k3d-left']);
+    assert.deepEqual(fake.volumes(), ['k3d-left-images']);
   });
 
   it('when FAKE_K3D_HANG has create, then the partial cluster is listed with 0 running and kubeconfig get works', async () => {

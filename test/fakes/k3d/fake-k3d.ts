@@ -1,5 +1,6 @@
-// Test-side handle on the fake `k3d` executable (test/fakes/bin/k3d -> fake-k3d.mjs): a private state
-// directory, the environment that points the fake at it, and readers for what the fake did.
+// Test-side handle on the fake `k3d` executable (test/fakes/bin/k3d -> fake-k3d.mjs) and the fake `docker`
+// (test/fakes/bin/docker -> fake-docker.mjs) over one fake Docker host: a private state directory, the
+// environment that points the fakes at it, and readers for what they did.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
@@ -22,7 +23,10 @@ export interface FakeK3dKnobs {
   FAKE_K3D_DELETE_DELAY_MS?: number;
   /** `true`, or a regex matched against the cluster name: create fails at start and rolls back. */
   FAKE_K3D_CREATE_FAIL?: boolean | string;
-  /** Same syntax: create fails at start and the rollback fails too, leaving a partial cluster. */
+  /**
+   * Same syntax: creating the first node fails (an image pull), so there is no container for the rollback to
+   * find: it fails too, no cluster is listed, and the network `k3d-NAME` and volume `k3d-NAME-images` stay.
+   */
   FAKE_K3D_CREATE_FAIL_NO_ROLLBACK?: boolean | string;
   /** Comma list of `create,delete,list,kubeconfig`: print the first lines, then never return. */
   FAKE_K3D_HANG?: string;
@@ -30,7 +34,7 @@ export interface FakeK3dKnobs {
   FAKE_K3D_DELETE_FAIL_TIMES?: number;
   /** `cluster list -o json` prints truncated JSON and exits 0. */
   FAKE_K3D_LIST_MALFORMED?: boolean;
-  /** Every Docker call fails as if the daemon were unreachable. */
+  /** Every Docker call (of k3d and of the fake docker) fails as if the daemon were unreachable. */
   FAKE_K3D_DOCKER_DOWN?: boolean;
 }
 export type FakeK3dKnobName = keyof FakeK3dKnobs;
@@ -52,6 +56,8 @@ export interface FakeK3dCluster {
   created: number;
   /** false while a create has not started the nodes yet (partial cluster) */
   running: boolean;
+  /** true when the create re-used a network left from before: k3d then does not delete it with the cluster */
+  networkExternal?: boolean;
   token: string;
   kubeconfig: { certificateAuthorityData: string; clientCertificateData: string; clientKeyData: string };
 }
@@ -90,21 +96,29 @@ export interface FakeK3dOptions {
 export interface FakeK3d {
   /** Absolute path of the executable to run instead of `k3d`. */
   readonly binPath: string;
+  /** Absolute path of the executable to run instead of `docker`; it sees the same networks and volumes. */
+  readonly dockerBinPath: string;
   /** Directory holding `k3d`, for prepending to PATH. */
   readonly binDir: string;
   readonly stateDir: string;
   /** Stands in for $HOME: the default kubeconfig is `<homeDir>/.kube/config` when KUBECONFIG is unset. */
   readonly homeDir: string;
-  /** Merge into the child's environment: FAKE_K3D_STATE_DIR and FAKE_K3D_HOME. */
+  /** Merge into the child's environment (k3d's and docker's): FAKE_K3D_STATE_DIR and FAKE_K3D_HOME. */
   readonly env: Record<string, string>;
   calls(): FakeK3dCall[];
   /** Names of the clusters that exist now (partial ones included), sorted. */
   clusters(): string[];
   cluster(name: string): FakeK3dCluster | undefined;
+  /** Names of the Docker networks k3d made (`k3d-NAME`) that exist now, sorted. */
+  networks(): string[];
+  /** Names of the Docker volumes k3d made (`k3d-NAME-images`) that exist now, sorted. */
+  volumes(): string[];
   /** Takes effect on the next invocation. */
   setKnobs(patch: FakeK3dKnobPatch): void;
-  /** Plants a cluster as if created outside the bot (orphan, foreign or half-created). */
+  /** Plants a cluster, with its network and volume, as if created outside the bot (orphan, foreign or half-created). */
   addCluster(name: string, options?: AddClusterOptions): FakeK3dCluster;
+  /** Plants the network and volume of a cluster that has no containers, as a killed create leaves them. */
+  addLeftovers(clusterName: string): void;
   /** Highest number of overlapping invocations of `cluster create` or `cluster delete`. */
   maxConcurrent(subcommand: 'create' | 'delete'): number;
   cleanup(): void;
@@ -116,33 +130,52 @@ export function createFakeK3d(options: FakeK3dOptions = {}): FakeK3d {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'fake-k3d-'));
   const homeDir = path.join(stateDir, 'home');
   const clustersDir = path.join(stateDir, 'clusters');
-  mkdirSync(clustersDir, { recursive: true });
-  mkdirSync(homeDir, { recursive: true });
+  for (const dir of [clustersDir, homeDir, path.join(stateDir, 'networks'), path.join(stateDir, 'volumes')])
+    mkdirSync(dir, { recursive: true });
   const binPath = path.resolve(here, '../bin/k3d');
-  const clusterFile = (name: string) => path.join(clustersDir, `${encodeURIComponent(name)}.json`);
+  const objectFile = (kind: string, name: string) =>
+    path.join(stateDir, kind, `${encodeURIComponent(name)}.json`);
+  const clusterFile = (name: string) => objectFile('clusters', name);
+  const names = (kind: string) =>
+    readdirSync(path.join(stateDir, kind))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => decodeURIComponent(f.slice(0, -'.json'.length)))
+      .sort();
+  /** The records fake-k3d.mjs writes when a create makes the network and the image volume. */
+  const addNetworkAndVolume = (clusterName: string) => {
+    const network = `k3d-${clusterName}`;
+    const id = randomBytes(32).toString('hex');
+    writeJsonAtomic(objectFile('networks', network), { name: network, id, labels: { app: 'k3d' } });
+    const volume = `k3d-${clusterName}-images`;
+    writeJsonAtomic(objectFile('volumes', volume), {
+      name: volume,
+      labels: { app: 'k3d', 'k3d.cluster': clusterName, 'k3d.version': 'v5.8.3' },
+    });
+  };
 
   const fake: FakeK3d = {
     binPath,
+    dockerBinPath: path.resolve(here, '../bin/docker'),
     binDir: path.dirname(binPath),
     stateDir,
     homeDir,
     env: { FAKE_K3D_STATE_DIR: stateDir, FAKE_K3D_HOME: homeDir },
     calls: () => readCalls(path.join(stateDir, 'calls.jsonl')),
-    clusters: () =>
-      readdirSync(clustersDir)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => decodeURIComponent(f.slice(0, -'.json'.length)))
-        .sort(),
+    clusters: () => names('clusters'),
     cluster: (name) => readJsonFile<FakeK3dCluster>(clusterFile(name)),
+    networks: () => names('networks'),
+    volumes: () => names('volumes'),
     setKnobs(patch) {
       const file = path.join(stateDir, 'knobs.json');
       writeJsonAtomic(file, { ...readJsonFile<Record<string, unknown>>(file), ...patch });
     },
     addCluster(name, opts = {}) {
       const cluster = plantedCluster(name, opts);
+      addNetworkAndVolume(name);
       writeJsonAtomic(clusterFile(name), cluster);
       return cluster;
     },
+    addLeftovers: addNetworkAndVolume,
     maxConcurrent: (subcommand) =>
       maxOverlap(fake.calls().filter((c) => c.command === `cluster ${subcommand}`)),
     cleanup: () => rmSync(stateDir, { recursive: true, force: true }),
