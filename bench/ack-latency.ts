@@ -53,6 +53,7 @@ const bot = await startBotProcess(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     K3D_BIN: k3d.binPath,
+    DOCKER_BIN: k3d.dockerBinPath,
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_PROVISION_CONCURRENCY: String(IN_FLIGHT),

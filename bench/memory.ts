@@ -48,6 +48,7 @@ async function startBot(slack: RemoteFakeSlack, how: 'compiled' | 'tsx', compile
     LOG_LEVEL: 'silent',
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
     K3D_BIN: path.join(dataDir, 'no-k3d'),
+    DOCKER_BIN: path.join(dataDir, 'no-docker'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_PROVISION_CONCURRENCY: '8',
     SANDBOX_MAX_PER_USER: String(SANDBOXES),

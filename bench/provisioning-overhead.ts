@@ -55,6 +55,7 @@ async function startBench(concurrency: number, knobs: FakeK3dKnobs) {
     PORT: '0',
     LOG_LEVEL: 'silent',
     K3D_BIN: k3d.binPath,
+    DOCKER_BIN: k3d.dockerBinPath,
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_PROVISION_CONCURRENCY: String(concurrency),

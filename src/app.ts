@@ -70,6 +70,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     createK3dRuntime({
       run: commands.run,
       bin: config.k3dBin,
+      dockerBin: config.dockerBin,
+      logger,
+      onLeftoverFailure: (kind) => metrics.leftoverCleanupFailures.inc({ kind }),
       prefix: config.sandbox.clusterPrefix,
       apiHost: config.sandbox.apiHost,
       createTimeoutMs: config.sandbox.createTimeoutMs,

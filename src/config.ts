@@ -117,6 +117,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   K3D_BIN: z.string().min(1).default('k3d'),
   KUBECTL_BIN: z.string().min(1).default('kubectl'),
+  DOCKER_BIN: z.string().min(1).default('docker'),
   SANDBOX_CLUSTER_PREFIX: z
     .string()
     .regex(
@@ -265,6 +266,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     k3dBin: e.K3D_BIN,
     kubectlBin: e.KUBECTL_BIN,
+    /** Removes the Docker network and volume k3d leaves behind; without it they leak (and are logged). */
+    dockerBin: e.DOCKER_BIN,
     encryptionKey: e.SANDBOX_ENCRYPTION_KEY,
     sandbox: {
       clusterPrefix: e.SANDBOX_CLUSTER_PREFIX,

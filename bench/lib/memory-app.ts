@@ -21,6 +21,12 @@ class InstantClusters implements ClusterRuntime {
   async delete(name: string): Promise<void> {
     this.clusters.delete(name);
   }
+  async leftovers(): Promise<string[]> {
+    return [];
+  }
+  async removeLeftovers(): Promise<boolean> {
+    return true;
+  }
   async list(): Promise<ClusterInfo[]> {
     return [...this.clusters.values()].map((c) => ({
       name: c.clusterName,

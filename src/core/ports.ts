@@ -138,10 +138,24 @@ export interface ClusterRuntime {
   create(spec: CreateClusterSpec): Promise<void>;
   /** The admin kubeconfig YAML of a cluster. Secret: never log it. */
   kubeconfig(clusterName: string): Promise<string>;
-  /** Deletes the cluster and confirms it is gone; deleting a missing cluster succeeds. */
+  /**
+   * Deletes the cluster and confirms it is gone; deleting a missing cluster succeeds. Then removes its
+   * leftovers; failing that is logged and counted, not thrown (the cluster is gone), and `removeLeftovers`
+   * retries it later.
+   */
   delete(clusterName: string): Promise<void>;
   /** Clusters that exist now, ours or not. */
   list(): Promise<ClusterInfo[]>;
+  /**
+   * Names of clusters, ours or not, listed or not, for which the container runtime still holds a network or
+   * volume: what a failed rollback, a killed create or a failed cleanup leaves behind.
+   */
+  leftovers(): Promise<string[]>;
+  /**
+   * Removes the leftovers of a cluster that is not listed; true when none are left. A failure to remove them
+   * is logged and counted, not thrown.
+   */
+  removeLeftovers(clusterName: string): Promise<boolean>;
 }
 
 /** An error from the cluster runtime with a short reason fit for a user, and the tool's own output tail. */

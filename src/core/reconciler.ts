@@ -19,6 +19,8 @@ export interface ReconcileReport {
   requeued: string[];
   failed: string[];
   orphansDeleted: string[];
+  /** Clusters k3d no longer lists whose leftover network and volume were removed. */
+  leftoversRemoved: string[];
   destroysResumed: string[];
   /** Set when `k3d cluster list` could not be read; nothing was changed then. */
   error?: string;
@@ -68,6 +70,7 @@ export class Reconciler {
       requeued: [],
       failed: [],
       orphansDeleted: [],
+      leftoversRemoved: [],
       destroysResumed: [],
     };
     let clusters: ClusterInfo[];
@@ -80,6 +83,7 @@ export class Reconciler {
       return report;
     }
     const existing = new Map(clusters.map((c) => [c.name, c]));
+    const leftovers = await this.listLeftovers();
 
     // Rows are read after the list, so a cluster created meanwhile is never mistaken for an orphan.
     for (const sandbox of service.inStatus('CREATING')) {
@@ -121,8 +125,30 @@ export class Reconciler {
         );
       }
     }
+    for (const name of leftovers) {
+      // A listed cluster is deleted above or is live; a live sandbox's create may be making its network now.
+      if (!name.startsWith(clusterPrefix) || existing.has(name) || claimed.has(name)) continue;
+      try {
+        if (await runtime.removeLeftovers(name)) report.leftoversRemoved.push(name);
+      } catch (error) {
+        logger.error({ cluster: name, err: (error as Error).message }, 'removing leftovers failed');
+      }
+    }
     if (report.requeued.length > 0) provisioner.pump();
     return report;
+  }
+
+  /** Leftovers are listed with the clusters, before the rows are read, for the same reason as the clusters. */
+  private async listLeftovers(): Promise<string[]> {
+    try {
+      return await this.deps.runtime.leftovers();
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: (error as Error).message },
+        'cannot list leftover networks and volumes; they are not cleaned up this time',
+      );
+      return [];
+    }
   }
 
   /** A CREATING row nobody works on: a crash cut its create short. Adopt the cluster, or retry, or give up. */

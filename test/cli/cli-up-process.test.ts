@@ -27,6 +27,7 @@ describe('k3d-sandbox-bot up (processes)', () => {
       ...kubectl.env,
       DATA_DIR: path.join(dir, 'data'),
       K3D_BIN: k3d.binPath,
+      DOCKER_BIN: k3d.dockerBinPath,
       KUBECTL_BIN: kubectl.binPath,
       API_TOKENS: `ci:${CI}:requester,boss:${BOSS}:approver`,
       // `up` runs the smoke test itself; with the automatic run on as well, which of the two it reports

@@ -23,6 +23,7 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'info');
     assert.equal(config.k3dBin, 'k3d');
     assert.equal(config.kubectlBin, 'kubectl');
+    assert.equal(config.dockerBin, 'docker');
     assert.equal(config.encryptionKey, undefined, 'generated into DATA_DIR at start, not configured');
     assert.equal(config.sandbox.apiHost, '127.0.0.1');
     assert.deepEqual(config.sandbox.apiPortRange, { from: 6550, to: 6999 });

@@ -191,6 +191,19 @@ describe('reconciler', () => {
     assert.equal(store.get(s.id)?.status, 'ACTIVE');
   });
 
+  it('when a cluster is gone but its network or volume is left, then the reconciler removes them unless the name is foreign, listed or live', async () => {
+    const { reconciler, runtime, service } = setup();
+    service.request(alice, { name: 'coming' }, { via: 'slack' }); // live: its create will make sbx-coming's network
+    for (const name of ['sbx-failed-rollback', 'sbx-coming', 'team-prod']) runtime.leftoverNames.add(name);
+    const report = await reconciler.run();
+    assert.deepEqual(report.leftoversRemoved, ['sbx-failed-rollback']);
+    assert.deepEqual(
+      runtime.calls.filter((c) => c.startsWith('removeLeftovers')),
+      ['removeLeftovers sbx-failed-rollback'],
+      'a live sandbox (its create may be making the network now) and a foreign name are left alone',
+    );
+  });
+
   it('when the cluster list cannot be read, then nothing is changed', async () => {
     const { reconciler, runtime, store, activeSandbox } = setup();
     const s = await activeSandbox('demo');

@@ -45,6 +45,15 @@ function ourClusters(): string[] {
     .filter((n) => n.startsWith(PREFIX));
 }
 
+/** Docker networks and volumes k3d made for our clusters (`k3d-sbxe2e-…`, `k3d-sbxe2e-…-images`). */
+function ourDockerObjects(kind: 'network' | 'volume'): string[] {
+  const out = execFileSync('docker', [kind, 'ls', '--filter', 'label=app=k3d', '--format', '{{.Name}}']);
+  return out
+    .toString()
+    .split('\n')
+    .filter((n) => n.startsWith(`k3d-${PREFIX}`));
+}
+
 async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -129,6 +138,7 @@ async function main(): Promise<number> {
     app.service.destroy(requester, s.id); // the Slack confirmation button ends in this same call
     await waitFor(() => app.store.get(s.id)?.status === 'DESTROYED', 'DESTROYED', 3 * 60_000);
     assert.ok(!ourClusters().includes(`${PREFIX}flow`));
+    assert.deepEqual([ourDockerObjects('network'), ourDockerObjects('volume')], [[], []], 'nothing left');
 
     console.log('7. orphan reconcile');
     execFileSync(
@@ -140,6 +150,7 @@ async function main(): Promise<number> {
     );
     const report = await app.reconciler.run();
     assert.deepEqual(report.orphansDeleted, [`${PREFIX}orphan`]);
+    assert.deepEqual([ourDockerObjects('network'), ourDockerObjects('volume')], [[], []], 'nothing left');
     console.log('e2e PASSED');
     return 0;
   } catch (error) {
@@ -149,6 +160,10 @@ async function main(): Promise<number> {
     await app.stop(60_000);
     await slack.stop();
     for (const name of ourClusters()) execFileSync('k3d', ['cluster', 'delete', name], { stdio: 'ignore' });
+    for (const kind of ['network', 'volume'] as const) {
+      for (const name of ourDockerObjects(kind))
+        execFileSync('docker', [kind, 'rm', name], { stdio: 'ignore' });
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

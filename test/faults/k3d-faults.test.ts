@@ -1,7 +1,7 @@
 // k3d misbehaving, seen through the whole app (loadConfig + buildApp + start) over the fake k3d executable:
 // each fault must leave the database truthful, with a reason a person can act on, and no cluster behind.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,7 @@ async function startApp(env: Record<string, string> = {}): Promise<App> {
     PORT: '0',
     LOG_LEVEL: 'silent',
     K3D_BIN: fake.binPath,
+    DOCKER_BIN: fake.dockerBinPath,
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_SWEEP_SCHEDULE: NEVER,
@@ -119,6 +120,50 @@ describe('k3d faults', () => {
     assert.equal(callsOf('cluster create').length, 1, 'a failed create is not retried');
   });
 
+  it('when k3d create fails before any container exists and its rollback fails too, then the sandbox is FAILED and the bot removes the network and volume k3d left', async () => {
+    const a = await startApp();
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: 'sbx-unrolled' });
+    const requested = a.service.request(alice, { name: 'unrolled' }, { via: 'slack' });
+    a.service.approve(bob, requested.id);
+
+    const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 10_000);
+    assert.match(
+      failed.failureReason ?? '',
+      /^creating sbx-unrolled failed: failed Cluster Creation: .*docker failed to pull image/,
+    );
+    await a.events.idle();
+    const event = events.find((e) => e.type === 'failed');
+    assert.match(event?.type === 'failed' ? (event.detail ?? '') : '', /also FAILED to rollback changes!/);
+    // k3d left an unlisted network and volume (k3d-cli.md §1.6); the cleanup after the failure removed them.
+    assert.deepEqual(
+      { clusters: fake.clusters(), networks: fake.networks(), volumes: fake.volumes() },
+      { clusters: [], networks: [], volumes: [] },
+    );
+    assert.equal(await metric('sandbox_leftover_cleanup_failures_total{kind="network"}'), 0);
+  });
+
+  it('when docker cannot remove a destroyed cluster’s network, then the destroy still succeeds, the failure is counted, and the next reconcile removes it', async () => {
+    const docker = path.join(dataDir, 'docker'); // installed only later
+    const a = await startApp({ DOCKER_BIN: docker });
+    // A network left by an earlier failed create: k3d re-uses it, calls it external and keeps it on delete.
+    fake.addLeftovers('sbx-reborn');
+    const sandbox = await activeSandbox(a, 'reborn');
+    a.service.destroy(alice, sandbox.id);
+
+    await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
+    assert.deepEqual(auditActions(a, sandbox.id).slice(-2), ['destroy_requested', 'destroyed']);
+    assert.deepEqual(fake.clusters(), []);
+    assert.deepEqual(fake.networks(), ['k3d-sbx-reborn'], 'k3d kept it, and docker was missing');
+    assert.equal(await metric('sandbox_leftover_cleanup_failures_total{kind="network"}'), 1);
+
+    await symlink(fake.dockerBinPath, docker);
+    const report = await a.reconciler.run();
+    assert.deepEqual(report.leftoversRemoved, ['sbx-reborn']);
+    assert.deepEqual(fake.networks(), []);
+    assert.deepEqual(fake.volumes(), []);
+    assert.equal(a.store.get(sandbox.id)?.status, 'DESTROYED');
+  });
+
   it('when k3d create hangs past SANDBOX_CREATE_TIMEOUT, then it is killed, the sandbox is FAILED saying so, and the partial cluster is deleted', async () => {
     const a = await startApp({ SANDBOX_CREATE_TIMEOUT: '2s' });
     fake.setKnobs({ FAKE_K3D_HANG: 'create' });
@@ -135,6 +180,7 @@ describe('k3d faults', () => {
     const [create] = callsOf('cluster create', 'sbx-stuck');
     assert.equal(create?.signal, 'SIGTERM');
     assert.deepEqual(fake.clusters(), [], 'the partial cluster was deleted');
+    assert.deepEqual([fake.networks(), fake.volumes()], [[], []], 'with its network and volume');
     assert.ok(
       fake.calls().every((c) => c.end !== undefined || c.signal !== undefined),
       'no k3d process is left running',
@@ -209,7 +255,15 @@ describe('k3d faults', () => {
     assert.match(blind.error ?? '', /k3d cluster list printed output that is not the expected JSON/);
     assert.deepEqual(
       { ...blind, error: undefined },
-      { adopted: [], requeued: [], failed: [], orphansDeleted: [], destroysResumed: [], error: undefined },
+      {
+        adopted: [],
+        requeued: [],
+        failed: [],
+        orphansDeleted: [],
+        leftoversRemoved: [],
+        destroysResumed: [],
+        error: undefined,
+      },
     );
     assert.equal(a.store.get(kept.id)?.status, 'ACTIVE', 'not marked lost on a picture it could not read');
     assert.deepEqual(fake.clusters(), ['sbx-kept', 'sbx-orphan'], 'nothing deleted on a wrong picture');

@@ -49,6 +49,8 @@ export class ManualClock {
 export class MemoryRuntime implements ClusterRuntime {
   readonly clusters = new Map<string, CreateClusterSpec>();
   readonly calls: string[] = [];
+  /** Clusters whose network or volume is left although the cluster is gone. */
+  readonly leftoverNames = new Set<string>();
   failCreate: ClusterError | undefined;
   failDeletes = 0;
   /** Clusters whose create was cut short after the servers: agents and load balancer listed as not running. */
@@ -92,6 +94,14 @@ export class MemoryRuntime implements ClusterRuntime {
       agentsCount: c.agents,
       loadBalancerRunning: !this.halfStarted.has(c.clusterName),
     }));
+  }
+  async leftovers(): Promise<string[]> {
+    return [...new Set([...this.clusters.keys(), ...this.leftoverNames])].sort();
+  }
+  async removeLeftovers(name: string): Promise<boolean> {
+    this.calls.push(`removeLeftovers ${name}`);
+    this.leftoverNames.delete(name);
+    return true;
   }
 }
 

@@ -59,6 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     K3D_BIN: path.join(dataDir, 'no-k3d-here'),
+    DOCKER_BIN: path.join(dataDir, 'no-docker-here'),
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl-here'),
     // Off unless a test asks: an automatic run would race the runs a test starts itself.
     SANDBOX_AUTO_SMOKE_TEST: 'false',

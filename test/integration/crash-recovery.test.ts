@@ -32,7 +32,10 @@ function killQuietly(pid: number): void {
 
 /** Files a request and approves it without starting any provisioner: a QUEUED row, as a crash would leave it. */
 async function queuedSandbox(dataDir: string, name: string): Promise<string> {
-  const app = buildApp(loadConfig({ DATA_DIR: dataDir, K3D_BIN: fake.binPath }), { logger: silentLogger });
+  const app = buildApp(
+    loadConfig({ DATA_DIR: dataDir, K3D_BIN: fake.binPath, DOCKER_BIN: fake.dockerBinPath }),
+    { logger: silentLogger },
+  );
   const s = app.service.request(alice, { name }, { via: 'slack' });
   app.service.approve(bob, s.id);
   await app.stop(0);
@@ -48,6 +51,7 @@ function startBot(dataDir: string): ChildProcess {
       DATA_DIR: dataDir,
       PORT: '0',
       K3D_BIN: fake.binPath,
+      DOCKER_BIN: fake.dockerBinPath,
       KUBECTL_BIN: '/nonexistent/kubectl',
       SANDBOX_AUTO_SMOKE_TEST: 'false',
       LOG_LEVEL: 'warn',

@@ -25,6 +25,7 @@ async function newApp(env: Record<string, string> = {}, dataDir?: string, overri
     DATA_DIR: dir,
     PORT: '0',
     K3D_BIN: fake.binPath,
+    DOCKER_BIN: fake.dockerBinPath,
     KUBECTL_BIN: path.join(dir, 'no-kubectl'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_MAX_PER_USER: '10',
@@ -100,7 +101,10 @@ describe('provisioning through the fake k3d', () => {
         'FAILED',
         10_000,
       );
-      assert.match(failed.failureReason ?? '', /creating sbx-doomed failed: failed Cluster Creation: .*docker failed to pull image/);
+      assert.match(
+        failed.failureReason ?? '',
+        /creating sbx-doomed failed: failed Cluster Creation: .*docker failed to pull image/,
+      );
       assert.equal(fake.cluster('sbx-doomed'), undefined, 'the partial cluster was deleted');
     } finally {
       fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ClusterError, type ClusterRuntime, type CreateClusterSpec } from '../../core/ports.js';
+import { ClusterError, type ClusterRuntime, type CreateClusterSpec, type Logger } from '../../core/ports.js';
 import { CommandError, type CommandRunner, outputTail } from '../../lib/command-runner.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
 import { failureReason, parseClusterList, parseKubeconfig } from './k3d-output.js';
@@ -9,6 +9,11 @@ import { failureReason, parseClusterList, parseKubeconfig } from './k3d-output.j
 export interface K3dRuntimeOptions {
   run: CommandRunner;
   bin: string;
+  /** The docker CLI, for the network and volume k3d leaves behind (k3d-cli.md §1.6, §5, §10). */
+  dockerBin: string;
+  logger: Logger;
+  /** Called for each network or volume that could not be removed (a metric); the reconciler retries them. */
+  onLeftoverFailure?: (kind: DockerObjectKind) => void;
   /** Only clusters with this prefix are ever created or deleted. */
   prefix: string;
   /** Host written into kubeconfigs (`--api-port HOST:PORT`). */
@@ -17,6 +22,12 @@ export interface K3dRuntimeOptions {
   commandTimeoutMs?: number;
 }
 
+export type DockerObjectKind = 'network' | 'volume';
+
+/** Docker's texts for a network or volume that does not exist (also the older `No such network: NAME`). */
+const DOCKER_NOT_FOUND =
+  /^Error response from daemon: (network \S+ not found|get \S+: no such volume)|No such network/m;
+
 /**
  * ClusterRuntime over the k3d CLI. Every call runs with LOG_COLORS=false (parseable logfmt), k3d's default
  * LOG_LEVEL (the bot's own LOG_LEVEL=debug would put DEBU lines on the stdout that carries the JSON and the
@@ -24,7 +35,7 @@ export interface K3dRuntimeOptions {
  * on one name are serialised.
  */
 export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
-  const { run, bin, prefix, apiHost, createTimeoutMs } = options;
+  const { run, bin, dockerBin, logger, prefix, apiHost, createTimeoutMs } = options;
   const commandTimeoutMs = options.commandTimeoutMs ?? 120_000;
   const perName = new KeyedMutex();
 
@@ -80,6 +91,50 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
       );
     }
     return clusters;
+  }
+
+  /**
+   * k3d leaves the network `k3d-NAME` and the volume `k3d-NAME-images` behind when a create's rollback fails
+   * (no container existed yet) or a create is killed, and `k3d cluster delete` only finds containers; each
+   * leaked bridge network holds one of Docker's ~30 address pools. Removes both; one already gone is fine.
+   */
+  async function removeNetworkAndVolume(clusterName: string): Promise<boolean> {
+    const removed = [
+      await removeDockerObject(clusterName, 'network', `k3d-${clusterName}`),
+      await removeDockerObject(clusterName, 'volume', `k3d-${clusterName}-images`),
+    ];
+    return removed.every(Boolean);
+  }
+
+  async function removeDockerObject(clusterName: string, kind: DockerObjectKind, name: string) {
+    try {
+      await run(dockerBin, [kind, 'rm', name], { timeoutMs: commandTimeoutMs });
+      return true;
+    } catch (error) {
+      if (error instanceof CommandError && DOCKER_NOT_FOUND.test(error.stderr)) return true;
+      const detail = error instanceof CommandError ? error.stderrTail : '';
+      logger.warn(
+        { cluster: clusterName, [kind]: name, err: (error as Error).message, detail },
+        `removing the Docker ${kind} of a deleted cluster failed; the reconciler tries again`,
+      );
+      options.onLeftoverFailure?.(kind);
+      return false;
+    }
+  }
+
+  /** Names of the networks or volumes labelled app=k3d (k3d labels both so; k3d-cli.md §6). */
+  async function dockerNames(kind: DockerObjectKind): Promise<string[]> {
+    try {
+      const args = [kind, 'ls', '--filter', 'label=app=k3d', '--format', '{{.Name}}'];
+      const { stdout } = await run(dockerBin, args, { timeoutMs: commandTimeoutMs });
+      return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
+    } catch (error) {
+      const detail = error instanceof CommandError ? error.stderrTail : '';
+      throw new ClusterError(`listing Docker ${kind}s failed: ${(error as Error).message}`, detail);
+    }
   }
 
   return {
@@ -146,9 +201,30 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
             outputTail(stderr),
           );
         }
+        // The cluster is gone, so the delete succeeded whatever happens here; a failure is logged and counted.
+        await removeNetworkAndVolume(clusterName);
       });
     },
 
     list,
+
+    async leftovers() {
+      const names = new Set<string>();
+      for (const network of await dockerNames('network')) {
+        const cluster = /^k3d-(.+)$/.exec(network)?.[1];
+        if (cluster) names.add(cluster);
+      }
+      for (const volume of await dockerNames('volume')) {
+        const cluster = /^k3d-(.+)-images$/.exec(volume)?.[1];
+        if (cluster) names.add(cluster);
+      }
+      return [...names].sort();
+    },
+
+    async removeLeftovers(clusterName) {
+      assertOurs(clusterName);
+      // Serialised with a create of the same name; Docker refuses to remove what running containers use.
+      return perName.run(clusterName, () => removeNetworkAndVolume(clusterName));
+    },
   };
 }

@@ -45,9 +45,15 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     help: 'Failed cluster delete attempts (each is retried)',
     registers: [registry],
   });
+  const leftoverCleanupFailures = new Counter({
+    name: 'sandbox_leftover_cleanup_failures_total',
+    help: 'Docker networks and volumes of deleted clusters that could not be removed (the reconciler retries), by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const commandDuration = new Histogram({
     name: 'sandbox_command_duration_seconds',
-    help: 'Duration of k3d and kubectl commands by command and outcome',
+    help: 'Duration of k3d, kubectl and docker commands by command and outcome',
     labelNames: ['bin', 'command', 'outcome'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
@@ -77,6 +83,7 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     registry,
     slackErrors,
     slackRequests,
+    leftoverCleanupFailures,
     observeCommand(o: CommandObservation) {
       const bin = o.bin.split('/').pop() ?? o.bin;
       commandDuration.observe({ bin, command: o.command, outcome: o.outcome }, o.durationMs / 1000);

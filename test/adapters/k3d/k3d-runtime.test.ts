@@ -6,6 +6,7 @@ import { createK3dRuntime } from '../../../src/adapters/k3d/k3d-runtime.js';
 import { ClusterError } from '../../../src/core/ports.js';
 import { CommandError, createCommandRunner } from '../../../src/lib/command-runner.js';
 import { createFakeK3d } from '../../fakes/k3d/fake-k3d.js';
+import { silentLogger } from '../../helpers/core-fixture.js';
 
 const fake = createFakeK3d();
 Object.assign(process.env, fake.env);
@@ -14,6 +15,8 @@ after(() => fake.cleanup());
 const runtime = createK3dRuntime({
   run: createCommandRunner().run,
   bin: fake.binPath,
+  dockerBin: fake.dockerBinPath,
+  logger: silentLogger,
   prefix: 'sbx-',
   apiHost: '127.0.0.1',
   createTimeoutMs: 60_000,
@@ -107,6 +110,8 @@ describe('k3d runtime against the fake k3d', () => {
     const quick = createK3dRuntime({
       run: createCommandRunner().run,
       bin: fake.binPath,
+      dockerBin: fake.dockerBinPath,
+      logger: silentLogger,
       prefix: 'sbx-',
       apiHost: '127.0.0.1',
       createTimeoutMs: 800,
@@ -179,6 +184,8 @@ users:
         );
       },
       bin: 'k3d',
+      dockerBin: 'docker',
+      logger: silentLogger,
       prefix: 'sbx-',
       apiHost: '127.0.0.1',
       createTimeoutMs: 1000,
@@ -189,9 +196,88 @@ users:
     });
   });
 
+  it('when a cluster re-used a network left from before, then its delete removes the network k3d keeps, and the volume', async () => {
+    fake.addLeftovers('sbx-tidy');
+    await runtime.create(spec('tidy', 6606)); // k3d: "Re-using existing network", so it counts as external
+    await runtime.delete('sbx-tidy');
+    assert.ok(!fake.networks().includes('k3d-sbx-tidy'));
+    assert.ok(!fake.volumes().includes('k3d-sbx-tidy-images'));
+  });
+
+  it('when a create fails and so does its rollback, then the delete after it removes the network and volume k3d left', async () => {
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: 'sbx-norollback' });
+    try {
+      await assert.rejects(runtime.create(spec('norollback', 6607)), (error: ClusterError) =>
+        /also FAILED to rollback/.test(error.detail),
+      );
+    } finally {
+      fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });
+    }
+    assert.ok(!(await runtime.list()).some((c) => c.name === 'sbx-norollback'), 'k3d lists nothing');
+    assert.ok(fake.networks().includes('k3d-sbx-norollback'));
+    assert.ok((await runtime.leftovers()).includes('sbx-norollback'));
+
+    await runtime.delete('sbx-norollback');
+    assert.ok(!fake.networks().includes('k3d-sbx-norollback'));
+    assert.ok(!fake.volumes().includes('k3d-sbx-norollback-images'));
+    assert.ok(!(await runtime.leftovers()).includes('sbx-norollback'));
+  });
+
+  it('when docker cannot remove them, then the delete still succeeds, the failure is logged without secrets and counted, and removeLeftovers finishes it later', async () => {
+    const warnings: { obj: object; msg?: string }[] = [];
+    const failures: string[] = [];
+    const noDocker = createK3dRuntime({
+      run: createCommandRunner().run,
+      bin: fake.binPath,
+      dockerBin: path.join(fake.stateDir, 'no-docker-here'),
+      logger: { ...silentLogger, warn: (obj, msg) => warnings.push({ obj, ...(msg ? { msg } : {}) }) },
+      onLeftoverFailure: (kind) => failures.push(kind),
+      prefix: 'sbx-',
+      apiHost: '127.0.0.1',
+      createTimeoutMs: 60_000,
+    });
+    fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: 'sbx-leaky' });
+    try {
+      await assert.rejects(noDocker.create(spec('leaky', 6608)), (error: ClusterError) =>
+        /also FAILED to rollback/.test(error.detail),
+      );
+    } finally {
+      fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });
+    }
+    await noDocker.delete('sbx-leaky'); // resolves: k3d lists no such cluster
+
+    assert.deepEqual(failures, ['network', 'volume']);
+    assert.deepEqual(
+      warnings.map((w) => Object.keys(w.obj).sort()),
+      [
+        ['cluster', 'detail', 'err', 'network'],
+        ['cluster', 'detail', 'err', 'volume'],
+      ],
+      'names and the error only',
+    );
+    assert.match(JSON.stringify(warnings), /no-docker-here was not found; install it or set its path/);
+    assert.ok(fake.networks().includes('k3d-sbx-leaky'));
+    assert.ok((await runtime.leftovers()).includes('sbx-leaky'));
+    assert.equal(await runtime.removeLeftovers('sbx-leaky'), true);
+    assert.ok(!fake.networks().includes('k3d-sbx-leaky'));
+    assert.ok(!fake.volumes().includes('k3d-sbx-leaky-images'));
+    assert.equal(await runtime.removeLeftovers('sbx-leaky'), true, 'already gone is success');
+  });
+
+  it('when a running cluster still uses its network and volume, then removeLeftovers leaves them and says so', async () => {
+    await runtime.create(spec('inuse', 6609));
+    assert.equal(await runtime.removeLeftovers('sbx-inuse'), false);
+    assert.ok(fake.networks().includes('k3d-sbx-inuse'));
+    assert.ok(fake.volumes().includes('k3d-sbx-inuse-images'));
+    await runtime.delete('sbx-inuse');
+  });
+
   it('when a name without the prefix is given, then k3d is never called', async () => {
     const before = fake.calls().length;
     await assert.rejects(runtime.delete('team-prod'), /does not carry the prefix "sbx-"/);
+    fake.addLeftovers('team-prod');
+    await assert.rejects(runtime.removeLeftovers('team-prod'), /does not carry the prefix "sbx-"/);
+    assert.ok(fake.networks().includes('k3d-team-prod'));
     await assert.rejects(
       runtime.create({ ...spec('x', 6605), clusterName: 'prod' }),
       /does not carry the prefix/,

@@ -35,6 +35,7 @@ async function startApp(name: string, env: Record<string, string> = {}) {
     PORT: '0',
     LOG_LEVEL: 'silent',
     K3D_BIN: k3d.binPath,
+    DOCKER_BIN: k3d.dockerBinPath,
     KUBECTL_BIN: kubectl.binPath,
     ...env,
   });

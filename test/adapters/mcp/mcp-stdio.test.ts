@@ -41,6 +41,7 @@ describe('MCP over stdio', () => {
       ...kubectl.env,
       DATA_DIR: dir,
       K3D_BIN: k3d.binPath,
+      DOCKER_BIN: k3d.dockerBinPath,
       KUBECTL_BIN: kubectl.binPath,
     };
     bot = await startBotProcess({

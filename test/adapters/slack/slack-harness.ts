@@ -119,6 +119,7 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     K3D_BIN: k3d.binPath,
+    DOCKER_BIN: k3d.dockerBinPath,
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl-here'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_PROVISION_CONCURRENCY: '2',
