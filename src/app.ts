@@ -246,23 +246,38 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   /** A missing k3d or kubectl is reported, not fatal: the bot still serves requests and approvals. */
   async function warnAboutMissingTools(): Promise<void> {
+    const unusable = 'sandboxes cannot be created or tested';
     const tools = [
-      { bin: config.k3dBin, args: ['version'], variable: 'K3D_BIN', hint: 'https://k3d.io/#installation' },
+      {
+        bin: config.k3dBin,
+        args: ['version'],
+        variable: 'K3D_BIN',
+        hint: 'https://k3d.io/#installation',
+        unusable,
+      },
       {
         bin: config.kubectlBin,
         args: ['version', '--client', '-o', 'json'],
         variable: 'KUBECTL_BIN',
         hint: 'https://kubernetes.io/docs/tasks/tools/',
+        unusable,
+      },
+      {
+        bin: config.dockerBin,
+        args: ['--version'],
+        variable: 'DOCKER_BIN',
+        hint: 'https://docs.docker.com/engine/install/',
+        unusable: 'the Docker networks and volumes k3d leaves behind are not removed',
       },
     ];
     await Promise.all(
-      tools.map(async ({ bin, args, variable, hint }) => {
+      tools.map(async ({ bin, args, variable, hint, unusable }) => {
         try {
           await commands.run(bin, args, { timeoutMs: 10_000 });
         } catch (error) {
           logger.warn(
             { bin, err: (error as Error).message },
-            `${bin} is not usable, so sandboxes cannot be created or tested until it is: install it (${hint}) or point ${variable} at it`,
+            `${bin} is not usable, so ${unusable} until it is: install it (${hint}) or point ${variable} at it`,
           );
         }
       }),

@@ -39,10 +39,18 @@ const tempDir = () => mkdtempSync(path.join(tmpdir(), 'sandbox-start-'));
 
 describe('start-up', () => {
   it('when started without Slack settings, then it serves and says which variables enable Slack, and stops cleanly on SIGTERM', async () => {
-    const result = await runMain({ DATA_DIR: tempDir(), K3D_BIN: '/nonexistent/k3d' }, ['serve'], 300);
+    const result = await runMain(
+      { DATA_DIR: tempDir(), K3D_BIN: '/nonexistent/k3d', DOCKER_BIN: '/nonexistent/docker' },
+      ['serve'],
+      300,
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Slack is not configured.*SLACK_BOT_TOKEN/);
     assert.match(result.stdout, /k3d is not usable.*install it \(https:\/\/k3d\.io/);
+    assert.match(
+      result.stdout,
+      /docker is not usable, so the Docker networks and volumes k3d leaves behind are not removed/,
+    );
     assert.match(result.stdout, /shutting down/);
   });
 
