@@ -176,6 +176,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   let pumpTimer: NodeJS.Timeout | undefined;
   let posting: Promise<unknown> | undefined;
   let leading = false;
+  /** The lease holder this process last said it defers to (said once per holder, not every renewal). */
+  let followed: string | undefined;
   let leadershipEnded: Promise<unknown> = Promise.resolve();
   const leaseTtlMs = overrides.leaseTtlMs ?? LEASE_TTL_MS;
   const lease = createLease(db, 'provisioner', leaseTtlMs);
@@ -190,16 +192,20 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     } else if (leading) {
       stepDown();
     } else {
-      const holder = lease.current();
-      logger.info(
-        { holder: holder?.holder },
-        'another process runs the provisioner for this database; serving requests only',
-      );
+      const holder = lease.current()?.holder;
+      if (holder !== followed) {
+        logger.info(
+          { holder },
+          'another process runs the provisioner for this database; serving requests only',
+        );
+      }
+      followed = holder;
     }
   }
 
   function lead(): void {
     leading = true;
+    followed = undefined;
     provisioner.start();
     // Finishes what a previous run left (interrupted creates, destroys, orphans) without delaying start-up.
     firstReconcile = reconciler

@@ -171,6 +171,7 @@ describe('provisioning through the fake k3d', () => {
       const starting = startBotProcess({
         DATA_DIR: first.config.dataDir,
         K3D_BIN: fake.binPath,
+        DOCKER_BIN: fake.dockerBinPath,
         KUBECTL_BIN: path.join(first.config.dataDir, 'no-kubectl'),
         SANDBOX_AUTO_SMOKE_TEST: 'false',
       });
