@@ -203,6 +203,18 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     }
   }
 
+  /**
+   * A timer's work, which must not end the process: an error (the database locked past its busy timeout by
+   * another writer, say) is logged, and the next tick tries again.
+   */
+  function eachTick(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      logger.error({ err: error }, `${what} failed; trying again at the next tick`);
+    }
+  }
+
   function lead(): void {
     leading = true;
     followed = undefined;
@@ -219,17 +231,23 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
     // Requests filed there (the MCP stdio server) get their approval message here, and Slack posts that
     // failed (an approval message, a kubeconfig DM) are tried again.
-    pumpTimer = setInterval(() => {
-      provisioner.pump();
-      if (slack && !posting) {
-        posting = Promise.all([
-          slack.notifier.postMissingApprovalRequests(),
-          slack.notifier.deliverMissingKubeconfigs(),
-        ]).finally(() => {
-          posting = undefined;
-        });
-      }
-    }, overrides.queuePollMs ?? QUEUE_POLL_MS);
+    pumpTimer = setInterval(
+      () =>
+        eachTick('the queue and Slack retry pump', () => {
+          provisioner.pump();
+          if (slack && !posting) {
+            posting = Promise.all([
+              slack.notifier.postMissingApprovalRequests(),
+              slack.notifier.deliverMissingKubeconfigs(),
+            ])
+              .catch((error: unknown) => logger.error({ err: error }, 'retrying Slack posts failed'))
+              .finally(() => {
+                posting = undefined;
+              });
+          }
+        }),
+      overrides.queuePollMs ?? QUEUE_POLL_MS,
+    );
     pumpTimer.unref();
   }
 
@@ -325,7 +343,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         logger,
       });
       leadIfFree();
-      leaseTimer = setInterval(leadIfFree, leaseTtlMs / 3);
+      leaseTimer = setInterval(() => eachTick('the provisioner lease check', leadIfFree), leaseTtlMs / 3);
       leaseTimer.unref();
       // auth.test and the approver group; a Slack failure is logged and retried, never fatal.
       await slack?.start();

@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { type AppOverrides, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { InvalidInput } from '../../src/core/errors.js';
@@ -200,6 +201,37 @@ describe('provisioning through the fake k3d', () => {
     } finally {
       await second?.stop();
       await first.stop(1000);
+    }
+  });
+
+  it('when another writer holds the database past its busy timeout, then the bot logs it and carries on, and provisions once the lock is gone', async () => {
+    const errors: string[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (_fields: unknown, message?: string) => void errors.push(message ?? ''),
+    };
+    const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
+    await app.start();
+    try {
+      const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
+      locker.exec('BEGIN EXCLUSIVE');
+      // A lease renewal waits out its 5 s busy timeout and fails; the lock goes once that has happened.
+      let released = false;
+      setTimeout(() => {
+        locker.exec('COMMIT');
+        locker.close();
+        released = true;
+      }, 250);
+      await waitFor(
+        () => released && errors.some((e) => /lease check failed; trying again/.test(e)),
+        'a failed tick, then the lock released',
+        20_000,
+      );
+      const s = app.service.request(alice, { name: 'after-lock' }, { via: 'slack' });
+      app.service.approve(bob, s.id);
+      await waitFor(() => app.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+    } finally {
+      await app.stop(1000);
     }
   });
 
