@@ -101,7 +101,8 @@ const apiTokens = z
       if (problems.length > 0) {
         ctx.addIssue({
           code: 'custom',
-          message: `entry ${index + 1}${validName ? ` (${name})` : ''}: ${problems.join('; ')}`,
+          // By position only: an entry written token:name:role would put its token in the name's place.
+          message: `entry ${index + 1}: ${problems.join('; ')}`,
         });
         continue;
       }
@@ -232,8 +233,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (defaultTtl !== undefined && maxTtl !== undefined) {
     check(defaultTtl <= maxTtl, 'SANDBOX_DEFAULT_TTL: must not be longer than SANDBOX_MAX_TTL');
   }
+  // Left unset, the extension is 1h or SANDBOX_MAX_TTL if that is shorter; a value the operator set must fit.
   const extendBy = value('SANDBOX_EXTEND_BY');
-  if (extendBy !== undefined && maxTtl !== undefined) {
+  if (extendBy !== undefined && maxTtl !== undefined && given.SANDBOX_EXTEND_BY !== undefined) {
     check(extendBy <= maxTtl, 'SANDBOX_EXTEND_BY: must not be longer than SANDBOX_MAX_TTL');
   }
   if (maxTtl !== undefined && maxLifetime !== undefined) {
@@ -280,7 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxLifetimeMs: e.SANDBOX_MAX_LIFETIME,
       maxPerUser: e.SANDBOX_MAX_PER_USER,
       maxTotal: e.SANDBOX_MAX_TOTAL,
-      extendByMs: e.SANDBOX_EXTEND_BY,
+      extendByMs: Math.min(e.SANDBOX_EXTEND_BY, e.SANDBOX_MAX_TTL),
       allowSelfApproval: e.SANDBOX_ALLOW_SELF_APPROVAL,
       provisionConcurrency: e.SANDBOX_PROVISION_CONCURRENCY,
       createTimeoutMs: e.SANDBOX_CREATE_TIMEOUT,

@@ -125,19 +125,22 @@ describe('configuration', () => {
   it('when an API_TOKENS entry is malformed, then it is named by position and no token is ever printed', () => {
     const pasted = 'Zq8dT3mPx7LrV2nB9kWc';
     const forgotName = 'Hs4Jk8Lm2Np6Qr0TuV3x';
+    const swapped = 'Yt5Gh7Jk9Lm1Np3Qr5S';
     assert.throws(
       () =>
         loadConfig({
-          API_TOKENS: `ci:0123456789abcdef0123:requester, ${pasted}, ${forgotName}:admin, ops:short:root`,
+          API_TOKENS: `ci:0123456789abcdef0123:requester, ${pasted}, ${forgotName}:admin, ops:short:root, ${swapped}:ci:admin`,
         }),
       (error: ConfigError) => {
         assert.deepEqual(error.problems, [
           'API_TOKENS: entry 2: must be name:token:role, but has 1 part(s)',
           'API_TOKENS: entry 3: must be name:token:role, but has 2 part(s)',
-          'API_TOKENS: entry 4 (ops): the token must be at least 16 characters; the role must be one of requester, approver, admin',
+          'API_TOKENS: entry 4: the token must be at least 16 characters; the role must be one of requester, approver, admin',
+          'API_TOKENS: entry 5: the token must be at least 16 characters',
         ]);
         assert.ok(!error.message.includes(pasted), error.message);
         assert.ok(!error.message.includes(forgotName), error.message);
+        assert.ok(!error.message.includes(swapped), error.message);
         return true;
       },
     );
@@ -168,6 +171,9 @@ describe('configuration', () => {
     assert.equal(config.sandbox.defaultTtlMs, 2 * 60_000);
     assert.equal(config.sandbox.maxTtlMs, 90 * 60_000);
     assert.equal(config.sandbox.extendByMs, 60_000);
+    // Left unset, the extension (1h) shrinks to a shorter SANDBOX_MAX_TTL instead of refusing to start.
+    const short = loadConfig({ SANDBOX_MAX_TTL: '30m', SANDBOX_DEFAULT_TTL: '15m' });
+    assert.equal(short.sandbox.extendByMs, 30 * 60_000);
   });
 
   it('when a .env file exists, then its values apply under the real environment, and empty values mean unset', () => {
