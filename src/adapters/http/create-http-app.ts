@@ -32,8 +32,9 @@ export function createHttpApp({ registry, isReady }: HttpAppDeps) {
 /**
  * The last handlers of the app, mounted after every door: an unknown path gets a JSON 404, and an error no
  * route answered itself (a URL that does not decode, a body that does not parse, a bug) gets a JSON
- * `detail` instead of express's HTML page, which would show the stack and the install path. Slack's
- * /slack/events never reaches them: the server hands it to Bolt's receiver before express.
+ * `detail` instead of express's HTML page, which would show the stack and the install path. In HTTP mode
+ * Slack's /slack/events never reaches them (the server hands it to Bolt's receiver before express); in Socket
+ * Mode, or without Slack, that path is unknown here like any other.
  */
 export function mountFallbacks(app: Express, logger: Logger): void {
   app.use((req: Request, res: Response) => {
