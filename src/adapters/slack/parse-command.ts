@@ -41,10 +41,11 @@ const isCreateKey = (key: string): key is CreateKey => (CREATE_KEYS as readonly 
 const OPTION_PREFIX = /^(--)?[a-z][a-z_-]*=$/i;
 
 /**
- * Splits command text into words. A double quote (straight or curly) or a straight single quote groups words,
- * but only where it opens a word (or a `key=` value) and only up to a matching quote that ends a word, so
- * apostrophes such as `can't` or `customer’s` are plain letters. The curly apostrophe U+2019 is never a quote:
- * Slack clients type it for every `'` inside a word. Slack's HTML escapes of `&`, `<` and `>` are undone first.
+ * Splits command text into words. A double quote (straight or curly) groups words up to the next double quote.
+ * A single quote (straight, or the opening curly ‘ a Mac types) groups words only where it opens a word (or a
+ * `key=` value), up to a ' or ’ that ends a word, so apostrophes such as `can't` or `customer’s` are plain
+ * letters: ’ (U+2019) is what Slack clients type for every apostrophe. Slack's HTML escapes of `&`, `<` and `>`
+ * are undone first.
  */
 export function tokenize(text: string, usage: string = USAGE.help): string[] {
   const chars = Array.from(
@@ -52,16 +53,19 @@ export function tokenize(text: string, usage: string = USAGE.help): string[] {
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>')
       .replace(/&amp;/g, '&')
-      .replace(/[\u201C\u201D\u201E\u00AB\u00BB]/g, '"'),
+      .replace(/[\u201C\u201D\u201E\u00AB\u00BB]/g, '"')
+      .replace(/[\u2018\u201A]/g, "'"),
   );
   const isSpace = (char: string | undefined) => char === undefined || /\s/.test(char);
+  const closes = (char: string, next: string | undefined) =>
+    quote === '"' ? char === '"' : (char === "'" || char === '\u2019') && isSpace(next);
   const tokens: string[] = [];
   let current = '';
   let inToken = false;
   let quote: string | undefined;
   for (const [i, char] of chars.entries()) {
     if (quote) {
-      if (char === quote && isSpace(chars[i + 1])) quote = undefined;
+      if (closes(char, chars[i + 1])) quote = undefined;
       else current += char;
     } else if ((char === '"' || char === "'") && (!inToken || OPTION_PREFIX.test(current))) {
       quote = char;

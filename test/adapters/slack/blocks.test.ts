@@ -176,9 +176,17 @@ describe('parsing /sandbox text', () => {
       sub: 'create',
       input: { name: 'demo', reason: 'customer’s bug', ttl: '2h' },
     });
-    assert.deepEqual(parseCommand('create demo --reason ‘quoted’ on a Mac'), {
+    assert.deepEqual(parseCommand('create demo --reason ‘quoted’ on a Mac --ttl ‘4h’'), {
       sub: 'create',
-      input: { name: 'demo', reason: '‘quoted’ on a Mac' },
+      input: { name: 'demo', reason: 'quoted on a Mac', ttl: '4h' },
+    });
+    assert.deepEqual(parseCommand('create demo --reason "prod bug", urgent'), {
+      sub: 'create',
+      input: { name: 'demo', reason: 'prod bug, urgent' },
+    });
+    assert.deepEqual(parseCommand('create demo --reason "prod bug".'), {
+      sub: 'create',
+      input: { name: 'demo', reason: 'prod bug.' },
     });
     assert.deepEqual(parseCommand('create demo --reason "it\'s fine" --servers 2'), {
       sub: 'create',
