@@ -90,7 +90,7 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
-  it('when a create fails, then the sandbox is FAILED with the reason and no cluster is left', async () => {
+  it('when a create fails and k3d cannot roll back, then the sandbox is FAILED with the reason and nothing k3d made is left', async () => {
     const app = await newApp();
     await app.start();
     fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: 'sbx-doomed' });
@@ -106,7 +106,13 @@ describe('provisioning through the fake k3d', () => {
         failed.failureReason ?? '',
         /creating sbx-doomed failed: failed Cluster Creation: .*docker failed to pull image/,
       );
-      assert.equal(fake.cluster('sbx-doomed'), undefined, 'the partial cluster was deleted');
+      // k3d failed before any container existed and could not roll back: the bot's clean-up removed the rest.
+      assert.equal(fake.cluster('sbx-doomed'), undefined);
+      assert.deepEqual(
+        [fake.networks(), fake.volumes()],
+        [[], []],
+        'the network and volume k3d left are gone',
+      );
     } finally {
       fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: null });
       await app.stop(1000);
