@@ -170,6 +170,9 @@ describe('reconciler', () => {
       .reverse();
     assert.deepEqual(actions.slice(actions.indexOf('ready') + 1), ['requeued', 'creating', 'ready']);
     assert.equal(runtime.calls.filter((c) => c === 'create sbx-twice').length, 2);
+    // A second pass at once would have deleted the half-started cluster again, under the new create.
+    assert.equal(deletes, 1);
+    assert.ok(runtime.clusters.has('sbx-twice'), 'the ACTIVE sandbox has its cluster');
   });
 
   it('when a sandbox becomes ready while the cluster list is being read, then it is not taken for vanished', async () => {
