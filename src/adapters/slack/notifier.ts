@@ -22,13 +22,13 @@ import {
 import { renderTestResult } from './blocks/test-result.js';
 import { isSlackUser, type RenderedMessage } from './blocks/text.js';
 import {
-  type KubeconfigDelivery,
   renderCreatingThread,
   renderDestroyedThread,
   renderDestroyFailedThread,
   renderDestroyingThread,
   renderExtendedThread,
   renderFailedThread,
+  renderKubeconfigFailedThread,
   renderKubeconfigSentThread,
   renderReadyThread,
 } from './blocks/thread-messages.js';
@@ -306,37 +306,42 @@ export class SlackNotifier {
   }
 
   /**
-   * On `ready`: delivers the kubeconfig first, so the thread line says what became of it; when the upload
-   * failed the owner is told too.
+   * On `ready`: the thread says so at once (a crash during the upload must not lose that line) while the
+   * kubeconfig goes to its owner; a second line says how that ended, and a failed upload is told to the owner.
    */
   private async announceReady(sandbox: Sandbox, durationMs: number): Promise<void> {
+    const ready = this.thread(sandbox, renderReadyThread(sandbox, durationMs));
     const delivery = await this.deliverKubeconfig(sandbox);
+    await ready; // the outcome follows the ready line
+    if (delivery === 'sent') await this.thread(sandbox, renderKubeconfigSentThread(sandbox));
+    if (delivery !== 'failed') return;
     await Promise.all([
-      this.thread(sandbox, renderReadyThread(sandbox, durationMs, delivery)),
-      delivery === 'failed'
-        ? this.dm(sandbox.owner, {
-            text: `Your sandbox ${sandbox.name} is ready`,
-            blocks: [
-              {
-                type: 'section',
-                text: {
-                  type: 'mrkdwn',
-                  text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
-                },
-              },
-            ],
-          })
-        : undefined,
+      this.thread(sandbox, renderKubeconfigFailedThread(sandbox)),
+      this.dm(sandbox.owner, {
+        text: `Your sandbox ${sandbox.name} is ready`,
+        blocks: [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
+            },
+          },
+        ],
+      }),
     ]);
   }
 
-  /** The owner's kubeconfig by DM, read through the core (which audits the read, never the content). */
-  private async deliverKubeconfig(sandbox: Sandbox): Promise<KubeconfigDelivery> {
+  /**
+   * The owner's kubeconfig by DM, read through the core (which audits the read, never the content): `sent`,
+   * `failed` (retried later), or undefined when there is nothing for this process to send.
+   */
+  private async deliverKubeconfig(sandbox: Sandbox): Promise<'sent' | 'failed' | undefined> {
     const { service, logger } = this.deps;
     // API identities cannot be DMed: they fetch the kubeconfig themselves, so there is nothing to deliver.
     if (!isSlackUser(sandbox.owner)) {
       service.finishKubeconfigDelivery(sandbox.id, true);
-      return 'api';
+      return undefined;
     }
     if (!service.claimKubeconfigDelivery(sandbox.id)) return undefined;
     let kubeconfig: string;

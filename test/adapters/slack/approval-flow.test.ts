@@ -112,12 +112,20 @@ describe('Slack approval flow', () => {
 
     // The thread tells the story; the audit channel has one line per step.
     await waitUntil(
-      () => fake.thread(APPROVALS, approval.ts).some((m) => /Ready after \d+ seconds?\./.test(textOf(m))),
+      () =>
+        fake
+          .thread(APPROVALS, approval.ts)
+          .some((m) => /The kubeconfig went to <@U0ALICE> by DM/.test(textOf(m))),
       5000,
       () =>
-        `a ready line in the thread: ${JSON.stringify(fake.thread(APPROVALS, approval.ts).map((m) => m.text))}`,
+        `the ready line, then the kubeconfig's, in the thread: ${JSON.stringify(fake.thread(APPROVALS, approval.ts).map((m) => m.text))}`,
     );
     const story = fake.thread(APPROVALS, approval.ts).map((m) => textOf(m));
+    const readyAt = story.findIndex((t) => /Ready after \d+ seconds?\./.test(t));
+    assert.ok(
+      readyAt >= 0 && readyAt < story.findIndex((t) => /The kubeconfig went to/.test(t)),
+      story.join('\n'),
+    );
     assert.ok(
       story.some((t) => /Provisioning started.*sbx-demo/.test(t)),
       story.join('\n'),

@@ -153,7 +153,7 @@ describe('lifecycle outside Slack clicks', () => {
     const ready = await threadLine(h, approval.ts, /Ready after/);
     assert.match(
       ready,
-      /Ready after \d+ seconds?\. The kubeconfig was not sent by DM: `api:local` is an API client and fetches it through the API\./,
+      /Ready after \d+ seconds?\. The kubeconfig is not sent by DM: `api:local` is an API client and fetches it through the API\./,
     );
     assert.doesNotMatch(ready, /went to/);
   });

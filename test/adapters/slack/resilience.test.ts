@@ -81,16 +81,22 @@ describe('Slack resilience', () => {
       assert.equal(h.fake.files().size, 0);
       const approval = await h.approvalMessage('late-file');
       const thread = () => h.fake.thread(APPROVALS, approval.ts).map((m) => textOf(m));
-      const ready = await waitUntil(
-        () => thread().find((t) => /Ready after/.test(t)),
+      const failedLine = await waitUntil(
+        () => thread().find((t) => /Sending the kubeconfig/.test(t)),
         5000,
-        () => 'the ready line in the thread',
+        () => 'the failed-upload line in the thread',
       );
       assert.match(
-        ready,
-        /Ready after \d+ seconds?\. Sending the kubeconfig to <@U0ALICE> by DM failed; the bot will try again, and `\/sandbox kubeconfig late-file` sends it now\./,
+        failedLine,
+        /Sending the kubeconfig to <@U0ALICE> by DM failed; the bot will try again, and `\/sandbox kubeconfig late-file` sends it now\./,
       );
-      assert.doesNotMatch(ready, /went to/);
+      const lines = thread();
+      const readyAt = lines.findIndex((t) => /Ready after \d+ seconds?\./.test(t));
+      assert.ok(
+        readyAt >= 0 && readyAt < lines.indexOf(failedLine),
+        `the ready line first: ${lines.join('\n')}`,
+      );
+      assert.ok(!lines.some((t) => /went to/.test(t)));
       h.fake.clearFaults();
       await waitUntil(
         () => [...h.fake.files().values()].find((f) => f.completed) ?? undefined,

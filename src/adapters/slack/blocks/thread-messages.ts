@@ -2,6 +2,7 @@ import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import {
   codeBlock,
   escapeText,
+  isSlackUser,
   nodes,
   plural,
   type RenderedMessage,
@@ -28,33 +29,32 @@ export function renderCreatingThread(sandbox: Sandbox): RenderedMessage {
   };
 }
 
-/**
- * How the owner's kubeconfig delivery ended: `sent` by DM, the upload `failed` (retried later), or the owner is
- * an `api` identity that gets no DM; `undefined` when this process did not deliver it (nothing to claim).
- */
-export type KubeconfigDelivery = 'sent' | 'failed' | 'api' | undefined;
-
-/** Posted once the delivery's outcome is known, so the line about the kubeconfig is true. */
-export function renderReadyThread(
-  sandbox: Sandbox,
-  durationMs: number,
-  delivery: KubeconfigDelivery,
-): RenderedMessage {
+/** Posted at once; the kubeconfig's fate follows in its own line, except for an API owner, who gets no DM. */
+export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
   const seconds = Math.max(1, Math.round(durationMs / 1000));
-  const kubeconfig = {
-    sent: ` The kubeconfig went to ${who(sandbox.owner)} by DM.`,
-    failed: ` Sending the kubeconfig to ${who(sandbox.owner)} by DM failed; the bot will try again, and \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
-    api: ` The kubeconfig was not sent by DM: ${who(sandbox.owner)} is an API client and fetches it through the API.`,
-    none: '',
-  }[delivery ?? 'none'];
+  const api = isSlackUser(sandbox.owner)
+    ? ''
+    : ` The kubeconfig is not sent by DM: ${who(sandbox.owner)} is an API client and fetches it through the API.`;
   const expires = sandbox.expiresAt === null ? '' : ` It expires ${slackDate(sandbox.expiresAt)}.`;
   return {
     text: `${sandbox.name} is ready after ${plural(seconds, 'second')}`,
-    blocks: [section(`:rocket: Ready after ${plural(seconds, 'second')}.${kubeconfig}${expires}`)],
+    blocks: [section(`:rocket: Ready after ${plural(seconds, 'second')}.${api}${expires}`)],
   };
 }
 
-/** A kubeconfig that failed on `ready` went out on a later attempt. */
+/** The kubeconfig upload on `ready` failed; the bot retries it. */
+export function renderKubeconfigFailedThread(sandbox: Sandbox): RenderedMessage {
+  return {
+    text: `Sending the kubeconfig of ${sandbox.name} failed`,
+    blocks: [
+      section(
+        `:warning: Sending the kubeconfig to ${who(sandbox.owner)} by DM failed; the bot will try again, and \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
+      ),
+    ],
+  };
+}
+
+/** The kubeconfig went out by DM: on `ready`, or on a later attempt after a failure. */
 export function renderKubeconfigSentThread(sandbox: Sandbox): RenderedMessage {
   return {
     text: `The kubeconfig of ${sandbox.name} was sent`,
