@@ -47,6 +47,8 @@ export class Reconciler {
   private readonly maxCreateAttempts: number;
   /** Settles when the last pass asked for has ended: passes never overlap (see run). */
   private previous: Promise<unknown> = Promise.resolve();
+  /** Why the last pass could not list leftovers, if it could not. */
+  private leftoversProblem: string | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
@@ -138,15 +140,24 @@ export class Reconciler {
     return report;
   }
 
-  /** Leftovers are listed with the clusters, before the rows are read, for the same reason as the clusters. */
+  /**
+   * Leftovers are listed with the clusters, before the rows are read, for the same reason as the clusters. A
+   * failure (no docker CLI, say) is told once, and again only when its reason changes, not at every pass.
+   */
   private async listLeftovers(): Promise<string[]> {
     try {
-      return await this.deps.runtime.leftovers();
+      const names = await this.deps.runtime.leftovers();
+      this.leftoversProblem = undefined;
+      return names;
     } catch (error) {
-      this.deps.logger.warn(
-        { err: (error as Error).message },
-        'cannot list leftover networks and volumes; they are not cleaned up this time',
-      );
+      const problem = (error as Error).message;
+      if (problem !== this.leftoversProblem) {
+        this.deps.logger.warn(
+          { err: problem },
+          'cannot list leftover networks and volumes; they are not cleaned up until this is fixed',
+        );
+      }
+      this.leftoversProblem = problem;
       return [];
     }
   }

@@ -207,6 +207,36 @@ describe('reconciler', () => {
     );
   });
 
+  it('when leftovers cannot be listed (no docker CLI), then that is said once, and again only after it changed', async () => {
+    const { runtime, service, provisioner, clock } = setup();
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
+    };
+    const reconciler = new Reconciler({
+      service,
+      runtime,
+      provisioner,
+      clock,
+      logger,
+      clusterPrefix: 'sbx-',
+    });
+    const leftovers = runtime.leftovers.bind(runtime);
+    runtime.leftovers = async () => {
+      throw new Error('listing Docker networks failed: docker was not found');
+    };
+    for (let pass = 0; pass < 3; pass++) await reconciler.run();
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    runtime.leftovers = leftovers;
+    await reconciler.run();
+    runtime.leftovers = async () => {
+      throw new Error('listing Docker networks failed: docker was not found');
+    };
+    await reconciler.run();
+    assert.equal(warnings.length, 2, 'told again after it had worked in between');
+  });
+
   it('when the cluster list cannot be read, then nothing is changed', async () => {
     const { reconciler, runtime, store, activeSandbox } = setup();
     const s = await activeSandbox('demo');
