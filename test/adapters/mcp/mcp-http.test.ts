@@ -156,6 +156,9 @@ describe('MCP over Streamable HTTP', () => {
       textOf(badTtl),
       /must be a whole number of minutes from 1 to 1440, given as a JSON number or a string of digits at ttl_minutes/,
     );
+    const typo = await call('create_sandbox', { name: 'typo-box', ttl: '4h' });
+    assert.equal(typo.isError, true);
+    assert.match(textOf(typo), /Unrecognized key: "ttl"/);
     const badName = await call('create_sandbox', { name: 'Bad_Box' });
     assert.equal(badName.isError, true);
     assert.match(textOf(badName), /lowercase RFC 1123 label/);

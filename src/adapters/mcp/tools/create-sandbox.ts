@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
 import { apiCreateRequestShape, renderSandboxStatus, toSpecInput } from '../../../core/api-view.js';
 import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
@@ -16,7 +17,8 @@ export function registerCreateSandbox(server: McpServer, { service, tests, actor
       title: 'Request a k3d sandbox cluster',
       description:
         'Asks for an ephemeral Kubernetes (k3d) cluster. Returns at once with status PENDING_APPROVAL and a sandbox_id: a human approver must approve the request in Slack before it is created (there is no approve tool). Then call wait_for_sandbox.',
-      inputSchema: apiCreateRequestShape(service.options),
+      // Strict, as on REST: a mistyped field (`ttl` for `ttl_minutes`) is refused, not dropped unseen.
+      inputSchema: z.strictObject(apiCreateRequestShape(service.options)),
       annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     (args) =>
