@@ -41,7 +41,12 @@ export function assertMayManage(actor: Actor, sandbox: Sandbox, verb: string): v
   }
 }
 
+/** Approvers and admins may view every sandbox; anyone else, those they own or asked for. */
+export function mayViewAll(actor: Actor): boolean {
+  return actor.isAdmin || actor.isApprover;
+}
+
 /** Reading a sandbox's details is open to those who may manage it and to approvers. */
 export function mayView(actor: Actor, sandbox: Sandbox): boolean {
-  return actor.isAdmin || actor.isApprover || ownsOrAsked(actor, sandbox);
+  return mayViewAll(actor) || ownsOrAsked(actor, sandbox);
 }

@@ -51,6 +51,8 @@ export type SandboxPatch = Partial<
 
 export interface ListFilter {
   owner?: string;
+  /** Only sandboxes this actor owns or asked for (applied before `limit`). */
+  ownedOrAskedBy?: string;
   name?: string;
   statuses?: readonly SandboxStatus[];
   limit?: number;

@@ -230,6 +230,17 @@ describe('SandboxService', () => {
     assert.equal(start('next').apiPort, 6550, 'the destroyed sandbox gave its port back');
   });
 
+  it('when a user lists with a limit, then the limit counts only what they may see', () => {
+    const { service } = createCoreFixture({ maxPerUser: 5 });
+    service.request(alice, { name: 'mine' }, { via: 'slack' });
+    for (const name of ['later-1', 'later-2', 'later-3']) service.request(carol, { name }, { via: 'slack' });
+    assert.deepEqual(
+      service.listVisible(alice, { limit: 1 }).map((s) => s.name),
+      ['mine'],
+    );
+    assert.equal(service.listVisible(bob, { limit: 10 }).length, 4, 'an approver sees everyone’s');
+  });
+
   it('when the owner extends, then expiry moves and the warning is re-armed; past the lifetime cap it is refused', () => {
     const { service, clock } = createCoreFixture({ maxLifetimeMs: 6 * HOUR });
     const s = service.request(alice, { name: 'demo', ttl: '4h' }, { via: 'slack' });

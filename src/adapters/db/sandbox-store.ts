@@ -327,6 +327,10 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
         where.push('owner = ?');
         params.push(filter.owner);
       }
+      if (filter.ownedOrAskedBy !== undefined) {
+        where.push('(owner = ? OR requested_by = ?)');
+        params.push(filter.ownedOrAskedBy, filter.ownedOrAskedBy);
+      }
       if (filter.name !== undefined) {
         where.push('name = ?');
         params.push(filter.name);
