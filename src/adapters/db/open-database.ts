@@ -19,9 +19,9 @@ export function openDatabase(file: string): Db {
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    useWal(db);
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // A statement that changes many rows inside a transaction keeps its undo journal here, not in a temp file.
     db.pragma('temp_store = MEMORY');
@@ -36,9 +36,32 @@ export function openDatabase(file: string): Db {
   }
 }
 
-/** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */
+/**
+ * Switching a new database to WAL needs it to itself for a moment, and SQLite answers "database is locked" at
+ * once rather than wait (busy_timeout does not apply) when another process is opening it too: retried for 5 s.
+ */
+function useWal(db: Db): void {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+/**
+ * Applies every migration newer than `PRAGMA user_version`, each in its own write transaction. The version is
+ * read again inside it: a second process (a `serve` and an `mcp` started together after an upgrade) may have
+ * applied that migration while this one waited for the lock.
+ */
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const schemaVersion = () => db.pragma('user_version', { simple: true }) as number;
+  const current = schemaVersion();
   if (current > MIGRATIONS.length) {
     throw new Error(
       `the database is at schema version ${current}, newer than this bot knows (${MIGRATIONS.length}); upgrade the bot`,
@@ -47,6 +70,7 @@ function migrate(db: Db): void {
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
     const sql = MIGRATIONS[version - 1] as string;
     db.transaction(() => {
+      if (schemaVersion() >= version) return;
       db.exec(sql);
       db.pragma(`user_version = ${version}`);
     }).immediate();

@@ -1,5 +1,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Vault } from '../../core/ports.js';
 
@@ -38,15 +47,28 @@ export function createVault(key: Buffer): Vault {
 export function loadEncryptionKey(dataDir: string, configuredKey: Buffer | undefined): Buffer {
   if (configuredKey) return configuredKey;
   const file = path.join(dataDir, KEY_FILE_NAME);
-  if (existsSync(file)) {
-    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length !== 32)
-      throw new Error(`${file} does not hold a base64 32-byte key; restore it from a backup`);
-    return key;
-  }
+  if (existsSync(file)) return readKeyFile(file);
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  // Written whole under a name of its own, then linked into place (which fails if the file exists): a second
+  // process generating a key at the same moment either wins, and this one reads its key, or loses.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(draft, file);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return readKeyFile(file);
+  } finally {
+    rmSync(draft, { force: true });
+  }
+}
+
+function readKeyFile(file: string): Buffer {
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32)
+    throw new Error(`${file} does not hold a base64 32-byte key; restore it from a backup`);
   return key;
 }
