@@ -68,7 +68,8 @@ export interface SandboxStore {
   findCurrentByName(name: string): Sandbox | undefined;
   /** Newest first. */
   list(filter: ListFilter): Sandbox[];
-  count(filter: { owner?: string; statuses: readonly SandboxStatus[] }): number;
+  /** Rows in `statuses`; with `ownedOrAskedBy`, only those that actor owns or asked for. */
+  count(filter: { ownedOrAskedBy?: string; statuses: readonly SandboxStatus[] }): number;
   countByStatus(): Record<SandboxStatus, number>;
   /**
    * Compare-and-set: applies `patch` (and `to`, when given) only while the row is in one of `from` (and, when

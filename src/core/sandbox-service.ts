@@ -122,9 +122,9 @@ export class SandboxService {
     const owner = options.onBehalfOf ?? actor.id;
     const now = this.clock.now();
 
-    this.assertMayRequest(spec.name, owner);
+    this.assertMayRequest(spec.name, owner, actor.id);
     const sandbox = this.store.transaction(() => {
-      this.assertMayRequest(spec.name, owner);
+      this.assertMayRequest(spec.name, owner, actor.id);
       const created = this.store.insert({
         id: newId('sb-', 4),
         approvalId: newId('ap-', 8),
@@ -166,19 +166,25 @@ export class SandboxService {
     return sandbox;
   }
 
-  /** Refuses a request whose name is taken by a live sandbox, or that a quota does not allow. */
-  private assertMayRequest(name: string, owner: string): void {
+  /**
+   * Refuses a request whose name is taken by a live sandbox, or that a quota does not allow. The per-user quota
+   * counts what a user owns or asked for, and holds for the owner and for the requester: a token filing for
+   * others cannot take every slot of the bot by naming a new owner each time.
+   */
+  private assertMayRequest(name: string, owner: string, requester: string): void {
     const existing = this.store.findCurrentByName(name);
     if (existing) {
       throw new Conflict(
         `A sandbox named ${name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,
       );
     }
-    const mine = this.store.count({ owner, statuses: QUOTA_STATUSES });
-    if (mine >= this.options.maxPerUser) {
-      throw new QuotaExceeded(
-        `${owner} already has ${mine} live sandboxes (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
-      );
+    for (const who of owner === requester ? [owner] : [owner, requester]) {
+      const theirs = this.store.count({ ownedOrAskedBy: who, statuses: QUOTA_STATUSES });
+      if (theirs >= this.options.maxPerUser) {
+        throw new QuotaExceeded(
+          `${who} already has ${theirs} live sandboxes they own or asked for (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
+        );
+      }
     }
     const total = this.store.count({ statuses: LIVE_STATUSES });
     if (total >= this.options.maxTotal) {

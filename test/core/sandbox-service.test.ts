@@ -51,6 +51,20 @@ describe('SandboxService', () => {
     service.request(bob, { name: 'three' }, { via: 'slack' });
   });
 
+  it('when a token files for others, then what it asked for counts against its own quota too', () => {
+    const { service, store } = createCoreFixture({ maxPerUser: 2, maxTotal: 20 });
+    const ci = { id: 'api:ci', isApprover: false, isAdmin: false };
+    service.request(ci, { name: 'for-one' }, { via: 'api', onBehalfOf: 'U0ONE' });
+    service.request(ci, { name: 'for-two' }, { via: 'api', onBehalfOf: 'U0TWO' });
+    assert.throws(
+      () => service.request(ci, { name: 'for-three' }, { via: 'api', onBehalfOf: 'U0THREE' }),
+      (e: Error) => e instanceof QuotaExceeded && /api:ci already has 2 live sandboxes/.test(e.message),
+    );
+    assert.equal(store.list({}).length, 2);
+    // The owners' own allowances are theirs: U0ONE may still ask for one more.
+    service.request({ id: 'U0ONE', isApprover: false, isAdmin: false }, { name: 'own' }, { via: 'slack' });
+  });
+
   it('when the bot is at its total quota, then requests are refused', () => {
     const { service } = createCoreFixture({ maxTotal: 1 });
     service.request(alice, { name: 'one' }, { via: 'slack' });

@@ -348,10 +348,10 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
       ).map(toSandbox);
     },
 
-    count({ owner, statuses }) {
+    count({ ownedOrAskedBy: who, statuses }) {
       const live = onlyLive(statuses) ? `INDEXED BY sandboxes_live WHERE ${LIVE} AND ` : 'WHERE ';
-      const sql = `SELECT count(*) FROM sandboxes ${live}status IN (${placeholders(statuses)})${owner === undefined ? '' : ' AND owner = ?'}`;
-      const params: unknown[] = owner === undefined ? [...statuses] : [...statuses, owner];
+      const sql = `SELECT count(*) FROM sandboxes ${live}status IN (${placeholders(statuses)})${who === undefined ? '' : ' AND (owner = ? OR requested_by = ?)'}`;
+      const params: unknown[] = who === undefined ? [...statuses] : [...statuses, who, who];
       return cached(sql)
         .pluck()
         .get(...params) as number;

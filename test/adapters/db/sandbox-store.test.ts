@@ -73,7 +73,7 @@ describe('the SQLite sandbox store', () => {
           CANCELLED: 0,
         },
       );
-      assert.equal(store.count({ owner: 'U0ALICE', statuses: QUOTA_STATUSES }), 2);
+      assert.equal(store.count({ ownedOrAskedBy: 'U0ALICE', statuses: QUOTA_STATUSES }), 2);
       assert.equal(store.count({ statuses: QUOTA_STATUSES }), 4);
 
       const names = (filter: Parameters<typeof store.list>[0]) => store.list(filter).map((s) => s.name);
