@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LifecycleSweeps } from '../../src/core/lifecycle-sweeps.js';
+import type { Logger } from '../../src/core/ports.js';
 import { Reconciler } from '../../src/core/reconciler.js';
-import { alice, bob, createProvisionerFixture, silentLogger, waitFor } from '../helpers/core-fixture.js';
+import {
+  alice,
+  bob,
+  createProvisionerFixture,
+  recordingLogger,
+  silentLogger,
+  waitFor,
+} from '../helpers/core-fixture.js';
 
 const MINUTE = 60_000;
 
-function setup() {
+function setup(logger: Logger = silentLogger) {
   const fixture = createProvisionerFixture();
   const { runtime, provisioner } = fixture;
   const sweeps = new LifecycleSweeps({
@@ -18,7 +26,7 @@ function setup() {
     runtime,
     provisioner,
     clock: fixture.clock,
-    logger: silentLogger,
+    logger,
     clusterPrefix: 'sbx-',
   });
   const activeSandbox = async (name: string, ttl = '1h') => {
@@ -208,20 +216,8 @@ describe('reconciler', () => {
   });
 
   it('when leftovers cannot be listed (no docker CLI), then that is said once, and again only after it changed', async () => {
-    const { runtime, service, provisioner, clock } = setup();
-    const warnings: string[] = [];
-    const logger = {
-      ...silentLogger,
-      warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
-    };
-    const reconciler = new Reconciler({
-      service,
-      runtime,
-      provisioner,
-      clock,
-      logger,
-      clusterPrefix: 'sbx-',
-    });
+    const { logger, warnings } = recordingLogger();
+    const { reconciler, runtime } = setup(logger);
     const leftovers = runtime.leftovers.bind(runtime);
     runtime.leftovers = async () => {
       throw new Error('listing Docker networks failed: docker was not found');

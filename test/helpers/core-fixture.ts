@@ -15,6 +15,18 @@ import { SandboxService, type SandboxServiceOptions } from '../../src/core/sandb
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A logger that keeps the messages of its warnings and errors, for tests that assert what was said. */
+export function recordingLogger() {
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const logger: Logger = {
+    ...silentLogger,
+    warn: (_fields, message) => void warnings.push(message ?? ''),
+    error: (_fields, message) => void errors.push(message ?? ''),
+  };
+  return { logger, warnings, errors };
+}
+
 export const alice: Actor = { id: 'U0ALICE', isApprover: false, isAdmin: false };
 export const bob: Actor = { id: 'U0BOB', isApprover: true, isAdmin: false };
 export const carol: Actor = { id: 'U0CAROL', isApprover: true, isAdmin: false };

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { InvalidInput } from '../../src/core/errors.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
 import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
-import { alice, bob, carol, silentLogger, waitFor } from '../helpers/core-fixture.js';
+import { alice, bob, carol, recordingLogger, silentLogger, waitFor } from '../helpers/core-fixture.js';
 
 // A fresh fake Docker host per test, so one test's clusters (and their API ports) do not meet the next's.
 let fake: FakeK3d;
@@ -161,11 +161,7 @@ describe('provisioning through the fake k3d', () => {
   });
 
   it('when the leader is paused past its lease and another process takes it, then the old leader stops provisioning until it can lead again', async () => {
-    const warnings: string[] = [];
-    const logger = {
-      ...silentLogger,
-      warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
-    };
+    const { logger, warnings } = recordingLogger();
     const first = await newApp({}, undefined, { logger, leaseTtlMs: 900 });
     await first.start();
     const holder = () =>
@@ -211,11 +207,7 @@ describe('provisioning through the fake k3d', () => {
   });
 
   it('when another writer holds the database past its busy timeout, then the bot logs it and carries on, and provisions once the lock is gone', async () => {
-    const errors: string[] = [];
-    const logger = {
-      ...silentLogger,
-      error: (_fields: unknown, message?: string) => void errors.push(message ?? ''),
-    };
+    const { logger, errors } = recordingLogger();
     const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
     await app.start();
     try {

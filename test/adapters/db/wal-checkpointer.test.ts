@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type Db, openDatabase } from '../../../src/adapters/db/open-database.js';
 import { startWalCheckpointer } from '../../../src/adapters/db/wal-checkpointer.js';
-import { silentLogger, waitFor } from '../../helpers/core-fixture.js';
+import { recordingLogger, silentLogger, waitFor } from '../../helpers/core-fixture.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -66,14 +66,8 @@ describe('background WAL checkpoints', () => {
   it('when the worker cannot open the database, then a warning says commits will checkpoint themselves', async () => {
     const { db, file } = tempDatabase();
     rmSync(file);
-    const warnings: string[] = [];
-    const checkpointer = startWalCheckpointer(db, {
-      intervalMs: 20,
-      logger: {
-        ...silentLogger,
-        warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
-      },
-    });
+    const { logger, warnings } = recordingLogger();
+    const checkpointer = startWalCheckpointer(db, { intervalMs: 20, logger });
     try {
       await waitFor(() => warnings.length > 0, 'a warning');
       assert.match(warnings[0] ?? '', /commits will checkpoint the database themselves/);
