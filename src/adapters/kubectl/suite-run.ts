@@ -100,12 +100,13 @@ export class SuiteRun {
 
   private context(timeoutMs: number, deadline: number, cleanup: boolean): StepContext {
     const { run, kubectlBin, kubeconfigFile, env, pollIntervalMs, signal } = this.options;
-    const remaining = () => deadline - performance.now();
+    // Whole milliseconds, as a command's timeout is: "no time left" and "the deadline has passed" must agree.
+    const remaining = () => Math.floor(deadline - performance.now());
     // Cleanup is never abandoned; anything else stops waiting the moment the bot shuts down.
     const abandonable = <T>(promise: Promise<T>) => (cleanup ? promise : untilAborted(promise, signal));
 
     const kubectl = async (args: readonly string[], input?: string): Promise<string> => {
-      const leftMs = Math.floor(remaining());
+      const leftMs = remaining();
       if (leftMs <= 0) throw new StepFailure(`no time left to run ${shown(args)}`);
       try {
         const { stdout } = await abandonable(
