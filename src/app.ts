@@ -83,6 +83,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     runtime,
     events,
     logger,
+    clock,
     options: {
       concurrency: config.sandbox.provisionConcurrency,
       ...(overrides.destroyBackoffMs === undefined ? {} : { destroyBackoffMs: overrides.destroyBackoffMs }),

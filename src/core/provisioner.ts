@@ -1,5 +1,5 @@
 import type { SandboxEvents } from './events.js';
-import { ClusterError, type ClusterRuntime, type Logger } from './ports.js';
+import { type Clock, ClusterError, type ClusterRuntime, type Logger, systemClock } from './ports.js';
 import type { Sandbox } from './sandbox.js';
 import type { SandboxService } from './sandbox-service.js';
 
@@ -12,6 +12,8 @@ export interface ProvisionerOptions {
   destroyAttempts?: number;
   /** First backoff between delete attempts; doubles each time. */
   destroyBackoffMs?: number;
+  /** How long a port that k3d found taken by another process is skipped when allocating. */
+  clashedPortMs?: number;
 }
 
 export interface ProvisionerDeps {
@@ -20,6 +22,7 @@ export interface ProvisionerDeps {
   events: SandboxEvents;
   logger: Logger;
   options: ProvisionerOptions;
+  clock?: Clock;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,11 +41,13 @@ export class Provisioner {
   private readonly maxCreateAttempts: number;
   private readonly destroyAttempts: number;
   private readonly destroyBackoffMs: number;
+  private readonly clashedPortMs: number;
+  private readonly clock: Clock;
   private readonly creating = new Set<string>();
   private readonly destroying = new Set<string>();
   private readonly work = new Set<Promise<void>>();
-  /** Ports k3d found taken by something else; skipped when allocating. */
-  private readonly clashedPorts = new Set<number>();
+  /** Ports k3d found taken by something else, with when they may be tried again. */
+  private readonly clashedPorts = new Map<number, number>();
   private running = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -55,6 +60,8 @@ export class Provisioner {
     this.maxCreateAttempts = deps.options.maxCreateAttempts ?? 3;
     this.destroyAttempts = deps.options.destroyAttempts ?? 3;
     this.destroyBackoffMs = deps.options.destroyBackoffMs ?? 2000;
+    this.clashedPortMs = deps.options.clashedPortMs ?? 10 * 60_000;
+    this.clock = deps.clock ?? systemClock;
   }
 
   /** Starts listening and resumes queued creates and unfinished destroys. CREATING rows are the reconciler's. */
@@ -94,7 +101,7 @@ export class Provisioner {
   /** Claims queued sandboxes while there is a free slot. */
   pump(): void {
     while (this.running && this.creating.size < this.concurrency) {
-      const sandbox = this.service.claimNextQueued(this.clashedPorts);
+      const sandbox = this.service.claimNextQueued(this.portsToAvoid());
       if (!sandbox) return;
       this.creating.add(sandbox.id);
       this.track(
@@ -111,6 +118,13 @@ export class Provisioner {
     if (!this.running || this.destroying.has(sandbox.id)) return;
     this.destroying.add(sandbox.id);
     this.track(this.runDestroy(sandbox).finally(() => this.destroying.delete(sandbox.id)));
+  }
+
+  /** Clashed ports still skipped; a port whose holder may have let go is offered again. */
+  private portsToAvoid(): ReadonlySet<number> {
+    const now = this.clock.now();
+    for (const [port, until] of this.clashedPorts) if (until <= now) this.clashedPorts.delete(port);
+    return new Set(this.clashedPorts.keys());
   }
 
   private track(promise: Promise<void>): void {
@@ -160,9 +174,9 @@ export class Provisioner {
       return;
     }
     const cleaned = await this.deleteQuietly(sandbox.clusterName);
-    // Whoever holds the port (a host process, most likely) may keep it: no later create gets it either.
+    // Whoever holds the port (a host process, most likely) may keep it a while: later creates skip it too.
     if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null)
-      this.clashedPorts.add(sandbox.apiPort);
+      this.clashedPorts.set(sandbox.apiPort, this.clock.now() + this.clashedPortMs);
     if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && cleaned) {
       this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`, attempt);
       return;

@@ -62,6 +62,30 @@ describe('Provisioner', () => {
     assert.equal(ready.createAttempts, 2);
   });
 
+  it('when a port was found taken, then later sandboxes skip it for ten minutes and then get it again', async () => {
+    const { provisioner, requestApproved, store, runtime, clock } = setup();
+    runtime.failCreate = new ClusterError('bind: address already in use', '', 'port_in_use');
+    const originalCreate = runtime.create.bind(runtime);
+    runtime.create = async (spec) => {
+      await originalCreate(spec).finally(() => {
+        runtime.failCreate = undefined;
+      });
+    };
+    provisioner.start();
+    const portOf = async (name: string) => {
+      const s = requestApproved(name);
+      const ready = await waitFor(
+        () => (store.get(s.id)?.status === 'ACTIVE' ? store.get(s.id) : undefined),
+        `${name} ACTIVE`,
+      );
+      return ready.apiPort;
+    };
+    assert.equal(await portOf('first'), 6551);
+    assert.equal(await portOf('second'), 6552, 'the taken port is skipped');
+    clock.advance(10 * 60_000);
+    assert.equal(await portOf('third'), 6550, 'the port is offered again once its holder may have let go');
+  });
+
   it('when another process takes a create over while it runs (a lost lease), then its outcome changes neither the row nor the cluster', async () => {
     for (const outcome of ['succeeds', 'fails'] as const) {
       const { provisioner, requestApproved, store, runtime, service } = setup();

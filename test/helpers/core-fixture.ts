@@ -147,6 +147,7 @@ export function createProvisionerFixture(options: ProvisionerOptions = { concurr
     runtime,
     events: fixture.events,
     logger: silentLogger,
+    clock: fixture.clock,
     options: { destroyBackoffMs: 1, ...options },
   });
   const requestApproved = (name: string, ttl = '1h') => {
