@@ -282,6 +282,39 @@ describe('CLI up', () => {
     }
   });
 
+  it('when the kubeconfig cannot be written, then up refuses before asking; when a later step fails, it says how to reach or end the sandbox', async () => {
+    const t = await startTestApp({ env: { API_TOKENS } });
+    const workDir = await mkdtemp(path.join(tmpdir(), 'sandbox-cli-up-'));
+    try {
+      const missing = path.join(workDir, 'no-such-folder', 'kc.yaml');
+      const refused = await cli(t, ['up', 'nowhere', '-o', missing, '--timeout', '1']);
+      assert.equal(refused.code, 2);
+      assert.match(
+        refused.stderr,
+        /cannot write the kubeconfig to .*kc\.yaml: the folder .*no-such-folder does not exist/,
+      );
+      assert.equal(t.app.service.getByName('nowhere'), undefined, 'nothing was requested');
+
+      const kc = path.join(workDir, 'kc.yaml');
+      const up = await cli(t, ['up', 'half-way', '-o', kc, '--suite', 'no-such-suite', '--interval', '0.1'], {
+        onStderr: approveWhenPending(t, 'half-way'),
+      });
+      const id = t.app.service.getByName('half-way')?.id ?? '';
+      assert.equal(up.code, 1);
+      assert.match(up.stderr, /Error: .*no-such-suite/);
+      assert.ok(
+        up.stderr.includes(
+          `half-way (${id}) is ACTIVE until it expires: destroy it with \`k3d-sandbox-bot destroy ${id}\``,
+        ),
+        up.stderr,
+      );
+      assert.equal((await stat(kc)).mode & 0o777, 0o600, 'the kubeconfig was written before the test failed');
+    } finally {
+      await t.stop();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  });
+
   it('when up asks for another owner, then it skips the kubeconfig (the owner gets it), still runs the test and exits 0', async () => {
     const t = await startTestApp({ env: { API_TOKENS } });
     try {

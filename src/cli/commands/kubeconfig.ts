@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../api-client.js';
-import { type CliCommand, requirePositional, stringOption } from '../cli-command.js';
+import { type CliCommand, requirePositional, stringOption, UsageError } from '../cli-command.js';
 import { toJson } from '../render.js';
 
 /**
@@ -25,6 +26,20 @@ export async function writeKubeconfig(file: string, kubeconfig: string): Promise
   return target;
 }
 
+/** The file a kubeconfig is written to: `output`, or ./kubeconfig-<name>.yaml. */
+export const kubeconfigFile = (name: string, output?: string): string => output ?? `kubeconfig-${name}.yaml`;
+
+/** Throws a UsageError unless a kubeconfig could be written to `file` (its folder exists and is writable). */
+export async function assertWritable(file: string): Promise<void> {
+  const folder = path.dirname(path.resolve(file));
+  try {
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable';
+    throw new UsageError(`cannot write the kubeconfig to ${file}: the folder ${folder} ${reason}`);
+  }
+}
+
 /** Fetches and writes the kubeconfig of `id` to `output` or ./kubeconfig-<name>.yaml. */
 export async function saveKubeconfig(
   client: ApiClient,
@@ -34,7 +49,7 @@ export async function saveKubeconfig(
 ) {
   const sandboxName = name ?? (await client.status(id)).name;
   const { kubeconfig } = await client.kubeconfig(id);
-  return writeKubeconfig(output ?? `kubeconfig-${sandboxName}.yaml`, kubeconfig);
+  return writeKubeconfig(kubeconfigFile(sandboxName, output), kubeconfig);
 }
 
 export const kubeconfigCommand: CliCommand = {

@@ -11,7 +11,7 @@ import {
 import { renderTest, toJson } from '../render.js';
 import { approvalHint, parseInterval, parseTimeout, waitForStatus } from '../wait-for-status.js';
 import { CREATE_HELP, CREATE_OPTIONS, createRequestFrom } from './create.js';
-import { saveKubeconfig } from './kubeconfig.js';
+import { assertWritable, kubeconfigFile, saveKubeconfig } from './kubeconfig.js';
 import { WAIT_HELP } from './wait.js';
 
 /**
@@ -89,6 +89,8 @@ export const upCommand: CliCommand = {
     }
     const timeoutMs = parseTimeout(stringOption(values, 'timeout'), 30 * 60_000);
     const intervalMs = parseInterval(stringOption(values, 'interval'), 2000);
+    // Found out now rather than after the cluster exists.
+    if (request.owner === undefined) await assertWritable(kubeconfigFile(name, output));
 
     const created = await client.create(request);
     io.stderr(`Requested ${created.name} (${created.sandbox_id}).\n`);
@@ -112,19 +114,32 @@ export const upCommand: CliCommand = {
     }
 
     let kubeconfigPath: string | null = null;
-    if (request.owner === undefined) {
-      kubeconfigPath = await saveKubeconfig(client, created.sandbox_id, created.name, output);
-      io.stderr(`Kubeconfig written to ${kubeconfigPath} (mode 0600).\n`);
-    } else {
-      io.stderr(`The kubeconfig is for ${request.owner}: the bot sends it to them in a Slack DM.\n`);
-    }
-
     let test: TestResultView | null = null;
-    if (values['skip-test'] !== true) {
-      const suite = stringOption(values, 'suite') ?? 'smoke';
-      io.stderr(`Running the ${suite} test...\n`);
-      test = await runOrAwaitTest(created.sandbox_id, suite, { client, io, sleep, intervalMs, timeoutMs });
-      io.stderr(`${renderTest(test)}\n`);
+    try {
+      if (request.owner === undefined) {
+        kubeconfigPath = await saveKubeconfig(client, created.sandbox_id, created.name, output);
+        io.stderr(`Kubeconfig written to ${kubeconfigPath} (mode 0600).\n`);
+      } else {
+        io.stderr(`The kubeconfig is for ${request.owner}: the bot sends it to them in a Slack DM.\n`);
+      }
+      if (values['skip-test'] !== true) {
+        const suite = stringOption(values, 'suite') ?? 'smoke';
+        io.stderr(`Running the ${suite} test...\n`);
+        test = await runOrAwaitTest(created.sandbox_id, suite, { client, io, sleep, intervalMs, timeoutMs });
+        io.stderr(`${renderTest(test)}\n`);
+      }
+    } catch (error) {
+      // The cluster exists and runs until it expires: say how to reach it or end it.
+      const id = created.sandbox_id;
+      const fetchHint =
+        kubeconfigPath === null && request.owner === undefined
+          ? `fetch its kubeconfig with \`k3d-sandbox-bot kubeconfig ${id}\`, `
+          : '';
+      io.stderr(
+        `Error: ${(error as Error).message}\n` +
+          `${created.name} (${id}) is ACTIVE until it expires: ${fetchHint}destroy it with \`k3d-sandbox-bot destroy ${id}\`.\n`,
+      );
+      return EXIT.failed;
     }
     const sandbox = await client.status(created.sandbox_id);
     if (json) {
