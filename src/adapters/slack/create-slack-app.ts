@@ -175,8 +175,11 @@ export function createSlackApp(deps: SlackAppDeps) {
       );
     } catch (error) {
       const delay = INIT_RETRY_MS[Math.min(attempt++, INIT_RETRY_MS.length - 1)] ?? 300_000;
+      const code = slackErrorCode(error);
+      // Counted like every failed call: until auth.test passes, the bot refuses every Slack request.
+      deps.slackErrors.inc({ method: 'auth.test', error: code });
       logger.error(
-        { error: slackErrorCode(error), err: (error as Error).message, retryInMs: delay },
+        { error: code, err: (error as Error).message, retryInMs: delay },
         'Slack auth.test failed, so Slack requests are refused for now: check SLACK_BOT_TOKEN and SLACK_API_URL (retrying)',
       );
       if (!stopped) {

@@ -201,6 +201,19 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when auth.test fails at start, then /metrics counts the failure, so an alert on slack_api_errors_total fires while Slack requests are refused', async () => {
+    const h = await startSlackHarness({
+      beforeStart: (fake) => fake.failAlways('auth.test', { ok: false, error: 'invalid_auth' }),
+    });
+    try {
+      assert.equal(h.app.slack?.ready, false);
+      const errors = await slackErrors(h.port);
+      assert.equal(errors.get('auth.test invalid_auth'), 1, JSON.stringify([...errors]));
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when SLACK_APP_TOKEN is set, then the app goes to Socket Mode through SLACK_API_URL, mounts no HTTP route, and health stays up', async () => {
     const h = await startSlackHarness({ env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN } });
     try {
