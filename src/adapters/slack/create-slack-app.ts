@@ -102,7 +102,11 @@ export function createSlackApp(deps: SlackAppDeps) {
   const client = app.client;
   const call = createSlackCall({ slackErrors: deps.slackErrors, logger });
   client.on(webApi.WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, { url }: { url: string }) => {
-    const method = url.split('/').pop() ?? 'unknown';
+    // Methods are called at SLACK_API_URL + name. The one other URL is files.uploadV2's upload URL, whose path is
+    // a key minted per upload: as a label it would add a series for every rate-limited upload.
+    const method = url.startsWith(client.slackApiUrl)
+      ? url.slice(client.slackApiUrl.length)
+      : 'files.uploadV2';
     deps.slackErrors.inc({ method, error: 'ratelimited' });
     logger.warn({ method, retryAfterSeconds }, 'Slack rate-limited a call; it is retried after the pause');
   });

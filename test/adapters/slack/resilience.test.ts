@@ -174,6 +174,23 @@ describe('Slack resilience', () => {
     }
   });
 
+  it("when Slack rate-limits a kubeconfig upload, then it is retried and counted under files.uploadV2, not under the upload URL's one-off key", async () => {
+    const h = await startSlackHarness();
+    try {
+      h.fake.failNext('upload', { status: 429, retryAfter: 1 });
+      await h.activeSandbox('limited-upload');
+      await waitUntil(
+        () => [...h.fake.files().values()].find((f) => f.completed),
+        8000,
+        () => 'the kubeconfig upload',
+      );
+      const errors = await slackErrors(h.port);
+      assert.deepEqual([...errors], [['files.uploadV2 ratelimited', 1]]);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when auth.test fails at start, then the bot still starts and serves health, Slack requests get 401 and the log says what to fix', async () => {
     const lines: string[] = [];
     const capture: Logger = {
