@@ -218,6 +218,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   function lead(): void {
     leading = true;
+    metrics.leader.set(1);
     followed = undefined;
     provisioner.start();
     // Finishes what a previous run left (interrupted creates, destroys, orphans) without delaying start-up.
@@ -260,6 +261,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
    */
   function stepDown(): void {
     leading = false;
+    metrics.leader.set(0);
     logger.warn(
       { holder: lease.current()?.holder, leaseTtlMs },
       'lost the provisioner lease to another process (it was not renewed in time); stopped provisioning, jobs and reconciling here, serving requests only',

@@ -160,10 +160,36 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
+  it('when two processes share the database, then /metrics of each says which one leads, and the standby says so once it has taken over', async () => {
+    const first = await newApp({}, undefined, { leaseTtlMs: 900 });
+    const second = await newApp({}, first.config.dataDir, { leaseTtlMs: 900 });
+    const leaderSample = async (port: number) =>
+      /^sandbox_provisioner_leader (\d+)$/m.exec(
+        await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+      )?.[1];
+    const { port: firstPort } = await first.start();
+    const { port: secondPort } = await second.start();
+    let firstRunning = true;
+    try {
+      assert.equal(await leaderSample(firstPort), '1');
+      assert.equal(await leaderSample(secondPort), '0');
+
+      await first.stop(1000); // releases the lease
+      firstRunning = false;
+      await waitFor(
+        async () => (await leaderSample(secondPort)) === '1',
+        'the standby to report that it leads',
+      );
+    } finally {
+      if (firstRunning) await first.stop(1000);
+      await second.stop(1000);
+    }
+  });
+
   it('when the leader is paused past its lease and another process takes it, then the old leader stops provisioning until it can lead again', async () => {
     const { logger, warnings } = recordingLogger();
     const first = await newApp({}, undefined, { logger, leaseTtlMs: 900 });
-    await first.start();
+    const { port: firstPort } = await first.start();
     const holder = () =>
       first.db.prepare<[], { holder: string }>("SELECT holder FROM leases WHERE name = 'provisioner'").get()
         ?.holder;
@@ -187,6 +213,8 @@ describe('provisioning through the fake k3d', () => {
         () => warnings.some((w) => /lost the provisioner lease/.test(w)),
         'the old leader to step down',
       );
+      const metrics = await (await fetch(`http://127.0.0.1:${firstPort}/metrics`)).text();
+      assert.match(metrics, /^sandbox_provisioner_leader 0$/m);
       const s = first.service.request(alice, { name: 'after-pause' }, { via: 'slack' });
       first.service.approve(bob, s.id);
       assert.equal(first.provisioner.activeCreates, 0, 'the old leader claimed a create the new one owns');

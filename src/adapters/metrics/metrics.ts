@@ -71,6 +71,12 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     registers: [registry],
   });
 
+  const leader = new Gauge({
+    name: 'sandbox_provisioner_leader',
+    help: '1 while this process holds the provisioner lease and so runs the queue, the jobs and the reconciler of its database; 0 while it serves requests only',
+    registers: [registry],
+  });
+
   const slackRequests = new Histogram({
     name: 'slack_request_duration_seconds',
     help: 'From a Slack request reaching /slack/events to its answer (the ack; Slack gives up after 3 s), by payload type and HTTP status',
@@ -84,6 +90,7 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     slackErrors,
     slackRequests,
     leftoverCleanupFailures,
+    leader,
     observeCommand(o: CommandObservation) {
       const bin = o.bin.split('/').pop() ?? o.bin;
       commandDuration.observe({ bin, command: o.command, outcome: o.outcome }, o.durationMs / 1000);
