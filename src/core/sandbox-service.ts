@@ -494,6 +494,19 @@ export class SandboxService {
     return this.sweep(() => this.store.claimExpiryWarnings(rows, until), 'expiry_warned', 'expiring');
   }
 
+  /**
+   * Gives back the expiry warning of `expiresAt` that did not reach the owner (Slack failed), so the next sweep
+   * warns again; the audit trail records the failure. A warning already moved on (an extension) stays as it is.
+   */
+  expiryWarningFailed(id: string, expiresAt: number | null): void {
+    this.store.transaction(() => {
+      const current = this.require(id);
+      if (current.warnedForExpiresAt === null || current.warnedForExpiresAt !== expiresAt) return;
+      const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: null });
+      if (updated) this.audit(SYSTEM_ACTOR, 'expiry_warning_failed', updated, { retry: 'next sweep' });
+    });
+  }
+
   /** Starts destroying every ACTIVE sandbox whose expiry is at or before `now`. */
   sweepExpired(now: number, limit: number): Sandbox[] {
     return this.sweep(() => this.store.startExpiry(now, limit), 'destroy_requested', 'destroying');

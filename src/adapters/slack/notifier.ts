@@ -121,9 +121,7 @@ export class SlackNotifier {
         );
         break;
       case 'expiring':
-        steps.push(
-          this.dm(sandbox.owner, renderExpiringDm(sandbox, this.deps.extendByMs, this.deps.clock.now())),
-        );
+        steps.push(this.warnExpiring(sandbox));
         break;
       case 'destroying':
         steps.push(this.thread(sandbox, renderDestroyingThread(sandbox)));
@@ -234,6 +232,13 @@ export class SlackNotifier {
   }
 
   // ---- direct messages ----------------------------------------------------------------------------------
+
+  /** The expiry warning DM; one Slack did not take is given back to the core, so the next sweep tries again. */
+  private async warnExpiring(sandbox: Sandbox): Promise<void> {
+    const message = renderExpiringDm(sandbox, this.deps.extendByMs, this.deps.clock.now());
+    if ((await this.dm(sandbox.owner, message)) || !isSlackUser(sandbox.owner)) return;
+    this.deps.service.expiryWarningFailed(sandbox.id, sandbox.expiresAt);
+  }
 
   private async openDm(userId: string): Promise<string | undefined> {
     const known = this.dmChannels.get(userId);

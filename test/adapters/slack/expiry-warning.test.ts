@@ -104,3 +104,44 @@ describe('expiry warning DM', () => {
     );
   });
 });
+
+describe('expiry warning DM when Slack fails', () => {
+  let h: SlackHarness;
+  before(async () => {
+    // The cron tick stays out of the way, so the sweeps below are the only ones.
+    h = await startSlackHarness({
+      env: { SANDBOX_WARN_BEFORE: '15m', SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' },
+    });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when Slack refuses the warning DM, then the audit trail says so and the next sweep warns again, once', async () => {
+    const { fake, app } = h;
+    const sandbox = await h.activeSandbox('unwarned', '--ttl 10m');
+    await app.events.idle();
+    const warnings = () => fake.messages(fake.dmChannelOf(ALICE)).filter((m) => /expires soon/.test(m.text));
+    const trail = () =>
+      app.store
+        .listAudit({ sandboxId: sandbox.id })
+        .map((e) => e.action)
+        .filter((action) => action.startsWith('expiry_'))
+        .reverse();
+
+    fake.failAlways('chat.postMessage', { ok: false, error: 'fatal_error' });
+    assert.equal(await app.sweeps.warnExpiring(), 1);
+    await app.events.idle();
+    assert.equal(warnings().length, 0, 'Slack refused the DM');
+    assert.deepEqual(trail(), ['expiry_warned', 'expiry_warning_failed']);
+
+    fake.clearFaults();
+    assert.equal(await app.sweeps.warnExpiring(), 1, 'the warning is tried again');
+    await app.events.idle();
+    await h.dmTo(ALICE, /Your sandbox \*unwarned\* expires in/);
+    assert.deepEqual(trail(), ['expiry_warned', 'expiry_warning_failed', 'expiry_warned']);
+    assert.equal(await app.sweeps.warnExpiring(), 0, 'and then once only');
+    await app.events.idle();
+    assert.equal(warnings().length, 1);
+  });
+});
