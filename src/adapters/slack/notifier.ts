@@ -55,6 +55,11 @@ export interface NotifierDeps {
 export class SlackNotifier {
   private readonly perSandbox = new KeyedMutex();
   private readonly dmChannels = new Map<string, string>();
+  /**
+   * The delete failure last told per sandbox. A destroy that keeps failing is retried by every reconciler pass
+   * (three attempts a minute): the thread and the audit channel hear of a failure once, and again when it changes.
+   */
+  private readonly destroyFailuresTold = new Map<string, string>();
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -80,6 +85,11 @@ export class SlackNotifier {
 
   private async dispatch(event: SandboxEvent): Promise<void> {
     const { sandbox } = event;
+    if (event.type === 'destroyFailed') {
+      if (this.destroyFailuresTold.get(sandbox.id) === event.error) return;
+      this.destroyFailuresTold.set(sandbox.id, event.error);
+    }
+    if (event.type === 'destroyed') this.destroyFailuresTold.delete(sandbox.id);
     const steps: Promise<unknown>[] = [this.audit(event)];
     switch (event.type) {
       case 'requested':

@@ -213,3 +213,50 @@ describe('when SANDBOX_AUTO_SMOKE_TEST is on', () => {
     );
   });
 });
+
+describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
+  let h: SlackHarness;
+  before(async () => {
+    // The cron tick stays out of the way: the reconciler passes below stand for the minutes going by.
+    h = await startSlackHarness({ env: { SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' } });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when every reconciler pass retries the delete and it keeps failing the same way, then the thread and the audit channel are told once, not at every attempt', async () => {
+    const { app } = h;
+    const sandbox = await h.activeSandbox('stuck', '--ttl 10m');
+    const approval = await h.approvalMessage('stuck');
+    h.k3d.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: 100 });
+    const failures = () =>
+      app.store.listAudit({ sandboxId: sandbox.id }).filter((e) => e.action === 'destroy_failed').length;
+    const gaveUp = (n: number) =>
+      waitUntil(
+        () => failures() === n && !app.provisioner.isWorkingOn(sandbox.id),
+        10_000,
+        () => `${n} failed deletes`,
+      );
+
+    assert.equal(await app.sweeps.reapExpired(), 0);
+    app.service.sweepExpired((sandbox.expiresAt ?? 0) + 1000, 10);
+    await gaveUp(3);
+    // Three more minutes of the reconciler finding it DESTROYING and trying again.
+    for (const n of [6, 9, 12]) {
+      await app.reconciler.run();
+      await gaveUp(n);
+    }
+    await app.events.idle();
+    assert.equal(app.store.get(sandbox.id)?.status, 'DESTROYING', 'the cluster is still there');
+
+    const told = threadLines(h, approval.ts).filter((line) => /Deleting the cluster failed/.test(line));
+    assert.equal(told.length, 1, JSON.stringify(told));
+    const audited = h.fake.messages(AUDIT).filter((m) => /deleting \*stuck\*.*failed/.test(m.text));
+    assert.equal(audited.length, 1, JSON.stringify(audited.map((m) => m.text)));
+
+    h.k3d.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: null });
+    await app.reconciler.run();
+    await h.waitForStatus('stuck', 'DESTROYED');
+    await threadLine(h, approval.ts, /Destroyed: expired\./);
+  });
+});

@@ -88,7 +88,9 @@ export function renderDestroyFailedThread(attempt: number, error: string): Rende
   return {
     text: `Deleting the cluster failed (attempt ${attempt})`,
     blocks: [
-      section(`:warning: Deleting the cluster failed (attempt ${attempt}); it will be retried.`),
+      section(
+        `:warning: Deleting the cluster failed (attempt ${attempt}); the bot keeps retrying and says here when it is gone, or if it fails differently.`,
+      ),
       section(codeBlock(error, 1500)),
     ],
   };
