@@ -26,7 +26,8 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /**
  * Rows as the bot writes them: decided, created, and for ACTIVE ones a port, a delivered kubeconfig (~1.7 KB
  * encrypted) and an approval message; finished ones destroyed with their kubeconfig dropped. 1% are due
- * (expiring within the warning window, and already expired), 9% are active until later, 90% are history.
+ * (the warning sweep runs two minutes before they expire, the reaper one minute after), 9% are active until
+ * later, 90% are history.
  * Each has the audit rows of its life so far (4 live, 6 finished), so a sweep's audit rows go into an audit
  * log of realistic size.
  */
@@ -152,14 +153,17 @@ for (const size of SIZES) {
       apiPortRange: { from: 6550, to: 6999 },
     },
   });
-  const sweeps = new LifecycleSweeps({
-    service,
-    clock: { now: () => NOW },
-    options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 24 * 60 * MINUTE },
-  });
+  const sweepsAt = (now: number) =>
+    new LifecycleSweeps({
+      service,
+      clock: { now: () => now },
+      options: { warnBeforeMs: 15 * MINUTE, approvalTimeoutMs: 24 * 60 * MINUTE },
+    });
+  const warnSweeps = sweepsAt(DUE_AT - 2 * MINUTE);
+  const reapSweeps = sweepsAt(NOW);
   for (const [name, sweep] of [
-    ['warn-expiring', () => sweeps.warnExpiring()],
-    ['reap-expired', () => sweeps.reapExpired()],
+    ['warn-expiring', () => warnSweeps.warnExpiring()],
+    ['reap-expired', () => reapSweeps.reapExpired()],
   ] as const) {
     const { ms, sliceMs, handled } = await timeSweep(db, service, sweep);
     rows.push({

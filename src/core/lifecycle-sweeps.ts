@@ -29,12 +29,13 @@ export class LifecycleSweeps {
   /** Warns the owners of sandboxes that expire within SANDBOX_WARN_BEFORE. Resolves with how many were warned. */
   async warnExpiring(): Promise<number> {
     const { service, clock, options } = this.deps;
-    const until = clock.now() + options.warnBeforeMs;
-    const due = service.dueExpiryWarnings(until);
+    const now = clock.now();
+    const until = now + options.warnBeforeMs;
+    const due = service.dueExpiryWarnings(now, until);
     let warned = 0;
     for (let from = 0; from < due.length; from += this.sliceSize) {
       if (from > 0) await yieldToEventLoop();
-      warned += service.sweepExpiryWarnings(due.slice(from, from + this.sliceSize), until).length;
+      warned += service.sweepExpiryWarnings(due.slice(from, from + this.sliceSize), now, until).length;
     }
     return warned;
   }

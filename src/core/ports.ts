@@ -87,12 +87,12 @@ export interface SandboxStore {
   /** API ports held by sandboxes whose cluster may exist. */
   portsInUse(): Set<number>;
   /**
-   * The ACTIVE sandboxes expiring by `until` not yet warned for that expiry, soonest first, as the store's row
-   * keys: opaque numbers for `claimExpiryWarnings`.
+   * The ACTIVE sandboxes expiring after `after` and by `until` not yet warned for that expiry, soonest first, as
+   * the store's row keys: opaque numbers for `claimExpiryWarnings`.
    */
-  dueExpiryWarnings(until: number): number[];
-  /** Marks the warning sent for those `rows` still ACTIVE, expiring by `until` and not warned; returns them. */
-  claimExpiryWarnings(rows: readonly number[], until: number): Sandbox[];
+  dueExpiryWarnings(after: number, until: number): number[];
+  /** Marks the warning sent for those `rows` still ACTIVE, still due (as above) and not warned; returns them. */
+  claimExpiryWarnings(rows: readonly number[], after: number, until: number): Sandbox[];
   /** Moves every ACTIVE sandbox expired at `at` to DESTROYING with the reason "expired". */
   startExpiry(at: number, limit: number): Sandbox[];
   /** Cancels every PENDING_APPROVAL request filed at or before `before`, decided by "system" with `note`. */

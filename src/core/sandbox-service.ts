@@ -481,17 +481,20 @@ export class SandboxService {
   // rows in ONE transaction, so a sweep costs what is due and not the size of the table. Events go out after
   // the commit.
 
-  /** The sandboxes whose owners are due a warning (they expire by `until`, not warned yet), as row keys. */
-  dueExpiryWarnings(until: number): number[] {
-    return this.store.dueExpiryWarnings(until);
+  /**
+   * The sandboxes whose owners are due a warning (they expire after `now` and by `until`, not warned yet), as
+   * row keys. One already past its expiry is not warned: the reaper destroys it, and its owner hears that.
+   */
+  dueExpiryWarnings(now: number, until: number): number[] {
+    return this.store.dueExpiryWarnings(now, until);
   }
 
   /**
-   * Announces (event `expiring`) those `rows` still due a warning by `until`, once per expiry time: the
-   * warning is recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
+   * Announces (event `expiring`) those `rows` still due a warning, once per expiry time: the warning is
+   * recorded against the expiry it was for, so an extension (a new expiry) re-arms it.
    */
-  sweepExpiryWarnings(rows: readonly number[], until: number): Sandbox[] {
-    return this.sweep(() => this.store.claimExpiryWarnings(rows, until), 'expiry_warned', 'expiring');
+  sweepExpiryWarnings(rows: readonly number[], now: number, until: number): Sandbox[] {
+    return this.sweep(() => this.store.claimExpiryWarnings(rows, now, until), 'expiry_warned', 'expiring');
   }
 
   /**

@@ -176,12 +176,13 @@ describe('SandboxService', () => {
     service.claimNextQueued();
     service.markReady(s.id, 'apiVersion: v1\n', 1);
     const stale = service.request(alice, { name: 'stale' }, { via: 'slack' });
+    const [from, until] = [clock.now(), clock.now() + HOUR];
+    const [warned] = service.sweepExpiryWarnings(service.dueExpiryWarnings(from, until), from, until);
+    assert.equal(warned?.warnedForExpiresAt, warned?.expiresAt);
+    assert.deepEqual(warned, store.get(s.id));
     clock.advance(2 * HOUR);
     const now = clock.now();
 
-    const [warned] = service.sweepExpiryWarnings(service.dueExpiryWarnings(now), now);
-    assert.equal(warned?.warnedForExpiresAt, warned?.expiresAt);
-    assert.deepEqual(warned, store.get(s.id));
     const [expired] = service.sweepExpired(now, 10);
     assert.equal(expired?.status, 'DESTROYING');
     assert.equal(expired?.destroyReason, 'expired');
@@ -262,12 +263,14 @@ describe('SandboxService', () => {
     service.claimNextQueued();
     const ready = service.markReady(s.id, 'apiVersion: v1\n', 1);
     const warnBy = clock.now() + 10 * HOUR;
-    const warn = () => service.sweepExpiryWarnings(service.dueExpiryWarnings(warnBy), warnBy).length;
-    const listedBefore = service.dueExpiryWarnings(warnBy);
+    const now = clock.now();
+    const warn = () =>
+      service.sweepExpiryWarnings(service.dueExpiryWarnings(now, warnBy), now, warnBy).length;
+    const listedBefore = service.dueExpiryWarnings(now, warnBy);
     assert.equal(warn(), 1);
     assert.equal(warn(), 0, 'a warning goes out once per expiry');
     assert.equal(
-      service.sweepExpiryWarnings(listedBefore, warnBy).length,
+      service.sweepExpiryWarnings(listedBefore, now, warnBy).length,
       0,
       'a row listed before the warning went out is checked again',
     );

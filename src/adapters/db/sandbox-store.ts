@@ -210,14 +210,14 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   // A warned row stays in the expiry index until it expires, so the warnings due are listed once per sweep and
   // claimed by rowid: claiming the next LIMIT rows again and again would re-read every row warned before them.
   const dueWarnings = db
-    .prepare<[number], number>(
-      `SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry
-       WHERE status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at ORDER BY expires_at`,
+    .prepare<[number, number], number>(
+      `SELECT rowid FROM sandboxes INDEXED BY sandboxes_active_expiry WHERE status = 'ACTIVE'
+       AND expires_at > ? AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at ORDER BY expires_at`,
     )
     .pluck();
-  const stillDueWarnings = dueRows<[string, number]>(
-    `SELECT ${COLUMNS}, rowid FROM sandboxes WHERE rowid IN (SELECT value FROM json_each(?))
-     AND status = 'ACTIVE' AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at`,
+  const stillDueWarnings = dueRows<[string, number, number]>(
+    `SELECT ${COLUMNS}, rowid FROM sandboxes WHERE rowid IN (SELECT value FROM json_each(?)) AND status = 'ACTIVE'
+     AND expires_at > ? AND expires_at <= ? AND warned_for_expires_at IS NOT expires_at`,
   );
   const markWarned = changeRows('warned_for_expires_at = expires_at');
   const expired = limited(
@@ -394,9 +394,9 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
 
     queued: (limit) => queued(limit).all().map(toSandbox),
     portsInUse: () => new Set(ports.all().map((r) => r.api_port)),
-    dueExpiryWarnings: (until) => dueWarnings.all(until),
-    claimExpiryWarnings: (rows, until) =>
-      claim(stillDueWarnings.all(JSON.stringify(rows), until), markWarned, [], (s) => ({
+    dueExpiryWarnings: (after, until) => dueWarnings.all(after, until),
+    claimExpiryWarnings: (rows, after, until) =>
+      claim(stillDueWarnings.all(JSON.stringify(rows), after, until), markWarned, [], (s) => ({
         ...s,
         warnedForExpiresAt: s.expiresAt,
       })),

@@ -105,12 +105,15 @@ describe('expiry warning DM', () => {
   });
 });
 
-describe('expiry warning DM when Slack fails', () => {
+describe('expiry warning DM, swept by hand', () => {
+  // The bot's clock, moved by hand; the real Date.now() stays for Slack's signatures.
+  let offsetMs = 0;
   let h: SlackHarness;
   before(async () => {
     // The cron tick stays out of the way, so the sweeps below are the only ones.
     h = await startSlackHarness({
       env: { SANDBOX_WARN_BEFORE: '15m', SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' },
+      overrides: { clock: { now: () => Date.now() + offsetMs } },
     });
   });
   after(async () => {
@@ -143,5 +146,27 @@ describe('expiry warning DM when Slack fails', () => {
     assert.equal(await app.sweeps.warnExpiring(), 0, 'and then once only');
     await app.events.idle();
     assert.equal(warnings().length, 1);
+  });
+
+  it('when the bot comes back after an unwarned sandbox’s expiry, then its owner is told it was destroyed, not asked to extend it', async () => {
+    const { fake, app } = h;
+    const sandbox = await h.activeSandbox('overslept', '--ttl 10m');
+    await app.events.idle();
+    offsetMs = 11 * MINUTE;
+    // A cron tick runs the jobs in this order.
+    assert.equal(await app.sweeps.warnExpiring(), 0, 'nothing left to warn about');
+    await app.sweeps.reapExpired();
+    await h.waitForStatus('overslept', 'DESTROYED');
+    await h.dmTo(ALICE, /Your sandbox \*overslept\* was destroyed \(expired\)/);
+    await app.events.idle();
+    const asked = fake
+      .messages(fake.dmChannelOf(ALICE))
+      .filter((m) => /extend_sandbox/.test(JSON.stringify(m.blocks)) && m.text.includes('overslept'));
+    assert.deepEqual(
+      asked.map((m) => m.text),
+      [],
+      'no Extend button for a sandbox already past its expiry',
+    );
+    assert.equal(app.service.get(sandbox.id)?.warnedForExpiresAt, null);
   });
 });
