@@ -90,7 +90,8 @@ export class SlackNotifier {
       this.destroyFailuresTold.set(sandbox.id, event.error);
     }
     if (event.type === 'destroyed') this.destroyFailuresTold.delete(sandbox.id);
-    const steps: Promise<unknown>[] = [this.audit(event)];
+    // The expiry warning's audit line says the owner was warned: it waits for the DM (see warnExpiring).
+    const steps: Promise<unknown>[] = event.type === 'expiring' ? [] : [this.audit(event)];
     switch (event.type) {
       case 'requested':
         steps.push(this.postApprovalRequest(sandbox));
@@ -131,7 +132,7 @@ export class SlackNotifier {
         );
         break;
       case 'expiring':
-        steps.push(this.warnExpiring(sandbox));
+        steps.push(this.warnExpiring(event));
         break;
       case 'destroying':
         steps.push(this.thread(sandbox, renderDestroyingThread(sandbox)));
@@ -243,11 +244,15 @@ export class SlackNotifier {
 
   // ---- direct messages ----------------------------------------------------------------------------------
 
-  /** The expiry warning DM; one Slack did not take is given back to the core, so the next sweep tries again. */
-  private async warnExpiring(sandbox: Sandbox): Promise<void> {
+  /**
+   * The expiry warning DM, then its audit line. One Slack did not take is given back to the core, so the next
+   * sweep tries again; an API owner has no DM to get.
+   */
+  private async warnExpiring(event: SandboxEvent & { type: 'expiring' }): Promise<void> {
+    const { sandbox } = event;
     const message = renderExpiringDm(sandbox, this.deps.extendByMs, this.deps.clock.now());
-    if ((await this.dm(sandbox.owner, message)) || !isSlackUser(sandbox.owner)) return;
-    this.deps.service.expiryWarningFailed(sandbox.id, sandbox.expiresAt);
+    if (await this.dm(sandbox.owner, message)) await this.audit(event);
+    else if (isSlackUser(sandbox.owner)) this.deps.service.expiryWarningFailed(sandbox.id, sandbox.expiresAt);
   }
 
   private async openDm(userId: string): Promise<string | undefined> {

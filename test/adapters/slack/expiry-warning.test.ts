@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
-import { ALICE, type SlackHarness, startSlackHarness, textOf } from './slack-harness.js';
+import {
+  ALICE,
+  APPROVALS,
+  AUDIT,
+  BOB,
+  DAVE,
+  type SlackHarness,
+  startSlackHarness,
+  textOf,
+} from './slack-harness.js';
 
 const MINUTE = 60_000;
 
@@ -146,6 +155,31 @@ describe('expiry warning DM, swept by hand', () => {
     assert.equal(await app.sweeps.warnExpiring(), 0, 'and then once only');
     await app.events.idle();
     assert.equal(warnings().length, 1);
+  });
+
+  it('when the owner cannot be DMed (user_not_found), then the audit channel does not say they were warned, and they are once they can be', async () => {
+    const { fake, app, driver } = h;
+    fake.failAlways('conversations.open', { ok: false, error: 'user_not_found' });
+    await h.request(DAVE, 'create no-dms --ttl 10m');
+    const approval = await h.approvalMessage('no-dms');
+    await driver.clickButton(BOB, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: approval.ts },
+    });
+    const sandbox = await h.waitForStatus('no-dms', 'ACTIVE');
+    await app.events.idle();
+    const told = () => fake.messages(AUDIT).filter((m) => /warned <@U0DAVE> that \*no-dms\*/.test(m.text));
+
+    assert.equal(await app.sweeps.warnExpiring(), 1);
+    await app.events.idle();
+    assert.deepEqual(told(), [], 'the audit channel does not claim a warning that was not sent');
+    assert.equal(app.service.get(sandbox.id)?.warnedForExpiresAt, null, 'given back for the next sweep');
+
+    fake.clearFaults();
+    assert.equal(await app.sweeps.warnExpiring(), 1);
+    await app.events.idle();
+    await h.dmTo(DAVE, /Your sandbox \*no-dms\* expires in/);
+    assert.equal(told().length, 1);
   });
 
   it('when the bot comes back after an unwarned sandbox’s expiry, then its owner is told it was destroyed, not asked to extend it', async () => {
