@@ -229,6 +229,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       config.jobs.sweepSchedule,
       [warnExpiringJob(sweeps), reapExpiredJob(sweeps), expireRequestsJob(sweeps), reconcileJob(reconciler)],
       logger,
+      metrics.observeJob,
     );
     // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
     // Requests filed there (the MCP stdio server) get their approval message here, and Slack posts that

@@ -22,8 +22,6 @@ export interface ReconcileReport {
   /** Clusters k3d no longer lists whose leftover network and volume were removed. */
   leftoversRemoved: string[];
   destroysResumed: string[];
-  /** Set when `k3d cluster list` could not be read; nothing was changed then. */
-  error?: string;
 }
 
 /**
@@ -75,15 +73,9 @@ export class Reconciler {
       leftoversRemoved: [],
       destroysResumed: [],
     };
-    let clusters: ClusterInfo[];
     const listedAt = this.deps.clock.now();
-    try {
-      clusters = await runtime.list();
-    } catch (error) {
-      report.error = (error as Error).message;
-      logger.warn({ err: report.error }, 'reconcile skipped: cannot list clusters');
-      return report;
-    }
+    // A list that cannot be read rejects the pass before anything is changed: its caller logs and counts it.
+    const clusters = await runtime.list();
     const existing = new Map(clusters.map((c) => [c.name, c]));
     const leftovers = await this.listLeftovers();
 

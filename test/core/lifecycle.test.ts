@@ -239,8 +239,7 @@ describe('reconciler', () => {
     runtime.list = async () => {
       throw new Error('k3d cluster list printed output that is not the expected JSON');
     };
-    const report = await reconciler.run();
-    assert.match(report.error ?? '', /not the expected JSON/);
+    await assert.rejects(reconciler.run(), /not the expected JSON/);
     assert.equal(store.get(s.id)?.status, 'ACTIVE');
   });
 });

@@ -6,11 +6,19 @@ export interface Job {
   run(): unknown;
 }
 
+/** Told of every finished run: a run that throws is `failed`. */
+export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: number) => void;
+
 /**
  * Schedules the lifecycle jobs with node-cron (`noOverlap`, so a slow run is never joined by the next one).
  * Returns a stop function that waits for running jobs to finish.
  */
-export function registerJobs(schedule: string, jobs: Job[], logger: Logger): () => Promise<void> {
+export function registerJobs(
+  schedule: string,
+  jobs: Job[],
+  logger: Logger,
+  observe: JobObserver = () => {},
+): () => Promise<void> {
   const running = new Set<Promise<unknown>>();
   const tasks = jobs.map((job) =>
     cron.schedule(
@@ -21,11 +29,11 @@ export function registerJobs(schedule: string, jobs: Job[], logger: Logger): () 
         running.add(run);
         try {
           const result = await run;
-          logger.debug(
-            { job: job.name, ms: Math.round(performance.now() - started), result },
-            'job finished',
-          );
+          const ms = performance.now() - started;
+          observe(job.name, 'ok', ms);
+          logger.debug({ job: job.name, ms: Math.round(ms), result }, 'job finished');
         } catch (error) {
+          observe(job.name, 'failed', performance.now() - started);
           logger.error({ job: job.name, err: error }, 'job failed');
         } finally {
           running.delete(run);

@@ -64,6 +64,13 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     labelNames: ['suite', 'verdict'] as const,
     registers: [registry],
   });
+  const jobDuration = new Histogram({
+    name: 'sandbox_job_duration_seconds',
+    help: 'Runs of the scheduled jobs (warn-expiring, reap-expired, expire-requests, reconcile) by outcome (ok, failed)',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
   const slackErrors = new Counter({
     name: 'slack_api_errors_total',
     help: 'Slack Web API calls that failed, by method and error',
@@ -91,6 +98,9 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     slackRequests,
     leftoverCleanupFailures,
     leader,
+    observeJob(job: string, outcome: 'ok' | 'failed', durationMs: number) {
+      jobDuration.observe({ job, outcome }, durationMs / 1000);
+    },
     observeCommand(o: CommandObservation) {
       const bin = o.bin.split('/').pop() ?? o.bin;
       commandDuration.observe({ bin, command: o.command, outcome: o.outcome }, o.durationMs / 1000);
