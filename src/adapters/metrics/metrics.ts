@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SandboxEvents } from '../../core/events.js';
+import { SYSTEM_ACTOR } from '../../core/policy.js';
 import type { SandboxStatus } from '../../core/sandbox.js';
 import type { CommandObservation } from '../../lib/command-runner.js';
 
@@ -10,7 +11,7 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
 
   const requests = new Counter({
     name: 'sandbox_requests_total',
-    help: 'Sandbox requests by outcome (requested, approved, denied, cancelled, ready, failed, destroyed)',
+    help: 'Sandbox requests by outcome (requested, approved, denied, cancelled, timed_out: nobody decided in time, ready, failed, destroyed)',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
@@ -109,8 +110,11 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     subscribe(events: SandboxEvents) {
       return events.on((event) => {
         switch (event.type) {
-          case 'requested':
           case 'cancelled':
+            // The bot itself cancels only requests nobody decided within SANDBOX_APPROVAL_TIMEOUT.
+            requests.inc({ outcome: event.actor === SYSTEM_ACTOR.id ? 'timed_out' : 'cancelled' });
+            break;
+          case 'requested':
           case 'failed':
           case 'destroyed':
             requests.inc({ outcome: event.type });

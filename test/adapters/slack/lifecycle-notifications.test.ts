@@ -74,6 +74,13 @@ describe('when nobody decides a request within SANDBOX_APPROVAL_TIMEOUT', () => 
     );
     await auditLine(h, /the bot cancelled \*forgotten\* of <@U0ALICE>: nobody approved it within 24h/);
     assert.deepEqual(h.k3d.clusters(), []);
+    const metrics = await app.metrics.registry.metrics();
+    assert.match(metrics, /^sandbox_requests_total\{outcome="timed_out"\} 1$/m);
+    assert.doesNotMatch(
+      metrics,
+      /^sandbox_requests_total\{outcome="cancelled"\}/m,
+      'not counted as withdrawn',
+    );
   });
 });
 
