@@ -29,6 +29,7 @@ import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
 import { createLogger } from './lib/logger.js';
+import { StartupError } from './lib/startup-error.js';
 
 const LEASE_TTL_MS = 15_000;
 const QUEUE_POLL_MS = 5_000;
@@ -340,7 +341,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
           else http(req, res);
         });
         s.listen(config.port, config.host, () => resolve(s));
-        s.once('error', reject);
+        s.once('error', (error: NodeJS.ErrnoException) =>
+          reject(listenError(error, config.host, config.port)),
+        );
       });
       checkpointer = startWalCheckpointer(db, {
         intervalMs: overrides.walCheckpointMs ?? WAL_CHECKPOINT_MS,
@@ -406,3 +409,17 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 }
 
 export type App = ReturnType<typeof buildApp>;
+
+/** Why the HTTP server could not bind, and which variable fixes it. */
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE:
+    'the address is in use (another k3d-sandbox-bot serve?); stop that process or set PORT to a free port',
+  EACCES: 'permission denied (ports below 1024 need privileges); set PORT to 1024 or above',
+  EADDRNOTAVAIL: 'HOST is not an address of this machine; set HOST, e.g. 127.0.0.1 or 0.0.0.0',
+  ENOTFOUND: 'HOST is not a known host name; set HOST, e.g. 127.0.0.1 or 0.0.0.0',
+};
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): StartupError {
+  const why = LISTEN_HINTS[error.code ?? ''] ?? `${error.message}; check PORT and HOST`;
+  return new StartupError(`Cannot listen on ${host}:${port}: ${why}`);
+}

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { DatabaseOpenError } from './adapters/db/open-database.js';
 import { buildApp } from './app.js';
 import { runCli } from './cli/run-cli.js';
 import { ConfigError, loadConfig, withDotEnv } from './config.js';
 import { createLogger } from './lib/logger.js';
+import { StartupError } from './lib/startup-error.js';
 
 /** Process entry: reads the config, builds the app, handles signals. The only place that exits. */
 async function serve(): Promise<void> {
@@ -119,7 +119,7 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) process.stdout.write('', () => process.exit(code));
   },
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof DatabaseOpenError) {
+    if (error instanceof ConfigError || error instanceof StartupError) {
       process.stderr.write(`${error.message}\n`);
     } else {
       process.stderr.write(

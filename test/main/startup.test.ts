@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -97,6 +98,41 @@ describe('start-up', () => {
       holder.exec('ROLLBACK');
       holder.close();
     }
+  });
+
+  it('when the port is taken, then it names the address and what to set, and exits non-zero without a stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const result = await runMain({ DATA_DIR: tempDir(), PORT: String(port) });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: .*in use.*set PORT`));
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('when the encryption key file is damaged, then it says what to restore and exits non-zero without a stack trace', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'encryption.key'), 'not a key\n');
+    const result = await runMain({ DATA_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /encryption\.key does not hold a base64 32-byte key; restore it from a backup/,
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('when the encryption key file cannot be read, then it says so and exits non-zero without a stack trace', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'encryption.key')); // a directory where the file should be
+    const result = await runMain({ DATA_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Cannot read the encryption key .*encryption\.key/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('when an unknown command is given, then the usage is printed and it exits 2', async () => {

@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StartupError } from '../../lib/startup-error.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
 /** Raised when the database cannot be opened or migrated; main.ts prints its message and exits non-zero. */
-export class DatabaseOpenError extends Error {
+export class DatabaseOpenError extends StartupError {
   override name = 'DatabaseOpenError';
 }
 

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { Vault } from '../../core/ports.js';
+import { StartupError } from '../../lib/startup-error.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -66,9 +67,17 @@ export function loadEncryptionKey(dataDir: string, configuredKey: Buffer | undef
 }
 
 function readKeyFile(file: string): Buffer {
-  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  let text: string;
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StartupError(
+      `Cannot read the encryption key ${file} (${(error as Error).message}): it must be a file this user can read; restore it from a backup`,
+    );
+  }
+  const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32)
-    throw new Error(`${file} does not hold a base64 32-byte key; restore it from a backup`);
+    throw new StartupError(`${file} does not hold a base64 32-byte key; restore it from a backup`);
   return key;
 }
