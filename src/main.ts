@@ -16,7 +16,7 @@ async function serve(): Promise<void> {
   if (!config.slack.botToken) {
     app.logger.warn(
       {},
-      'Slack is not configured: serving health, metrics, REST and MCP only. Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) and SLACK_APPROVERS_CHANNEL to enable the Slack app.',
+      'Slack is not configured: serving health, metrics, REST and MCP only. Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode), SLACK_APPROVERS_CHANNEL and SLACK_APPROVERS (or SLACK_APPROVER_GROUP) to enable the Slack app.',
     );
   }
 

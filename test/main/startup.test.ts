@@ -46,7 +46,11 @@ describe('start-up', () => {
       300,
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Slack is not configured.*SLACK_BOT_TOKEN/);
+    // Every variable the Slack app needs, so setting exactly these is enough.
+    assert.match(
+      result.stdout,
+      /Slack is not configured.*Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET \(or SLACK_APP_TOKEN for Socket Mode\), SLACK_APPROVERS_CHANNEL and SLACK_APPROVERS \(or SLACK_APPROVER_GROUP\) to enable/,
+    );
     assert.match(result.stdout, /k3d is not usable.*install it \(https:\/\/k3d\.io/);
     assert.match(
       result.stdout,
