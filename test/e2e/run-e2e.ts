@@ -54,6 +54,49 @@ function ourDockerObjects(kind: 'network' | 'volume'): string[] {
     .filter((n) => n.startsWith(`k3d-${PREFIX}`));
 }
 
+interface Ours {
+  kind: 'cluster' | 'network' | 'volume';
+  name: string;
+}
+
+/** Every cluster, network and volume of ours, clusters first (their containers hold the network and volume). */
+function ours(): Ours[] {
+  return [
+    ...ourClusters().map((name) => ({ kind: 'cluster' as const, name })),
+    ...(['network', 'volume'] as const).flatMap((kind) =>
+      ourDockerObjects(kind).map((name) => ({ kind, name })),
+    ),
+  ];
+}
+
+/**
+ * Deletes everything of ours, each on its own so that one failure does not skip the rest, and checks with a
+ * re-list (k3d exits 0 even when a delete failed). Returns what is left, or why it could not be listed.
+ */
+async function removeEverythingOurs(): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    let found: Ours[] | undefined;
+    let listError = '';
+    try {
+      found = ours();
+    } catch (error) {
+      listError = (error as Error).message;
+    }
+    if (found?.length === 0) return [];
+    if (attempt === 3)
+      return found?.map(({ kind, name }) => `${kind} ${name}`) ?? [`(they cannot be listed: ${listError})`];
+    for (const { kind, name } of found ?? []) {
+      try {
+        if (kind === 'cluster') execFileSync('k3d', ['cluster', 'delete', name], { stdio: 'ignore' });
+        else execFileSync('docker', [kind, 'rm', name], { stdio: 'ignore' });
+      } catch {
+        // the next list tells whether it is gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
 async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -92,6 +135,7 @@ async function main(): Promise<number> {
   );
   const { port } = await app.start();
   const driver = createSlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, fake: slack });
+  let failure: string | undefined;
   try {
     console.log('1. request in Slack and approval by an approver');
     await driver.command(OWNER, 'create flow --agents 1 --ttl 30m');
@@ -151,21 +195,24 @@ async function main(): Promise<number> {
     const report = await app.reconciler.run();
     assert.deepEqual(report.orphansDeleted, [`${PREFIX}orphan`]);
     assert.deepEqual([ourDockerObjects('network'), ourDockerObjects('volume')], [[], []], 'nothing left');
-    console.log('e2e PASSED');
-    return 0;
   } catch (error) {
-    console.error(`e2e FAILED: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await app.stop(60_000);
-    await slack.stop();
-    for (const name of ourClusters()) execFileSync('k3d', ['cluster', 'delete', name], { stdio: 'ignore' });
-    for (const kind of ['network', 'volume'] as const) {
-      for (const name of ourDockerObjects(kind))
-        execFileSync('docker', [kind, 'rm', name], { stdio: 'ignore' });
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    failure = error instanceof Error ? error.message : String(error);
   }
+  await app.stop(60_000);
+  await slack.stop();
+  const left = await removeEverythingOurs();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (left.length > 0) {
+    console.error(
+      `e2e cleanup could not remove: ${left.join(', ')}. Remove them by hand (k3d cluster delete, docker network rm, docker volume rm).`,
+    );
+  }
+  if (failure !== undefined || left.length > 0) {
+    console.error(`e2e FAILED: ${failure ?? 'it left clusters or Docker objects behind'}`);
+    return 1;
+  }
+  console.log('e2e PASSED');
+  return 0;
 }
 
 process.exitCode = await main();

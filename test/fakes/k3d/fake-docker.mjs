@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // A fake of the docker CLI (28.x) for tests, over the same fake Docker host as the fake k3d (./docker-state.mjs).
-// It emulates only what the bot runs, with Docker's own texts, streams and exit codes (docker/cli
-// cli/command/network/remove.go, cli/command/volume/remove.go):
-//   docker --version
+// It emulates only what the bot (and the e2e script's tool check) runs, with Docker's own texts, streams and exit
+// codes (docker/cli cli/command/network/remove.go, cli/command/volume/remove.go):
+//   docker --version            docker info --format '{{.ServerVersion}}'
 //   docker network rm NAME...   docker volume rm NAME...
 //   docker network ls|volume ls [--filter label=K[=V]|name=SUBSTRING]... --format '{{.Name}}'
 // Anything else fails loudly (exit 2) rather than pretend. FAKE_K3D_DOCKER_DOWN makes the daemon unreachable.
@@ -106,6 +106,17 @@ function main() {
     const [group, command, ...rest] = argv;
     if (group === '--version' && command === undefined) {
       process.stdout.write('Docker version 28.2.2, build e6534b4\n');
+      return 0;
+    }
+    if (group === 'info') {
+      if (argv.length !== 3 || command !== '--format' || rest[0] !== '{{.ServerVersion}}')
+        throw new NotEmulated('these arguments');
+      if (dockerIsDown(stateDir)) {
+        process.stdout.write('\n'); // the template over an empty answer
+        process.stderr.write(`${DOCKER_DOWN}\n`);
+        return 1;
+      }
+      process.stdout.write('28.2.2\n');
       return 0;
     }
     if (['network', 'volume'].includes(group) && ['rm', 'remove'].includes(command)) {
