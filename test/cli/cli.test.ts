@@ -315,6 +315,20 @@ describe('CLI up', () => {
     }
   });
 
+  it('when up is given a name with a slash, then it says what a name must be, not that a folder is missing', async () => {
+    const t = await startTestApp({ env: { API_TOKENS } });
+    try {
+      for (const name of ['team/demo', '../demo']) {
+        const up = await cli(t, ['up', name, '--timeout', '1']);
+        assert.equal(up.code, 1, up.stderr);
+        assert.match(up.stderr, /name: must be a lowercase RFC 1123 label.*\[HTTP 422\]/);
+        assert.doesNotMatch(up.stderr, /cannot write the kubeconfig/);
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('when up asks for another owner, then it skips the kubeconfig (the owner gets it), still runs the test and exits 0', async () => {
     const t = await startTestApp({ env: { API_TOKENS } });
     try {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { TestResultView } from '../../core/api-view.js';
 import { ApiError } from '../api-client.js';
 import {
@@ -89,8 +90,9 @@ export const upCommand: CliCommand = {
     }
     const timeoutMs = parseTimeout(stringOption(values, 'timeout'), 30 * 60_000);
     const intervalMs = parseInterval(stringOption(values, 'interval'), 2000);
-    // Found out now rather than after the cluster exists.
-    if (request.owner === undefined) await assertWritable(kubeconfigFile(name, output));
+    // Found out now rather than after the cluster exists. Only the folder is in question: a name with a slash is
+    // the server's to refuse (with what a name must be), not a folder to look for.
+    if (request.owner === undefined) await assertWritable(kubeconfigFile(path.basename(name), output));
 
     const created = await client.create(request);
     io.stderr(`Requested ${created.name} (${created.sandbox_id}).\n`);
