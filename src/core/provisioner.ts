@@ -12,7 +12,10 @@ export interface ProvisionerOptions {
   destroyAttempts?: number;
   /** First backoff between delete attempts; doubles each time. */
   destroyBackoffMs?: number;
-  /** How long a port that k3d found taken by another process is skipped when allocating. */
+  /**
+   * How long a port that k3d found taken by another process is first skipped when allocating; each clash
+   * again doubles it, up to a day.
+   */
   clashedPortMs?: number;
 }
 
@@ -24,6 +27,8 @@ export interface ProvisionerDeps {
   options: ProvisionerOptions;
   clock?: Clock;
 }
+
+const DAY_MS = 24 * 3_600_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,8 +51,8 @@ export class Provisioner {
   private readonly creating = new Set<string>();
   private readonly destroying = new Set<string>();
   private readonly work = new Set<Promise<void>>();
-  /** Ports k3d found taken by something else, with when they may be tried again. */
-  private readonly clashedPorts = new Map<number, number>();
+  /** Ports k3d found taken by something else: when they may be tried again, and how long they were skipped. */
+  private readonly clashedPorts = new Map<number, { until: number; skippedMs: number }>();
   private running = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -123,8 +128,14 @@ export class Provisioner {
   /** Clashed ports still skipped; a port whose holder may have let go is offered again. */
   private portsToAvoid(): ReadonlySet<number> {
     const now = this.clock.now();
-    for (const [port, until] of this.clashedPorts) if (until <= now) this.clashedPorts.delete(port);
-    return new Set(this.clashedPorts.keys());
+    return new Set([...this.clashedPorts].filter(([, clash]) => clash.until > now).map(([port]) => port));
+  }
+
+  /** A holder that lets go soon gets its port back soon; one that keeps it is asked less and less often. */
+  private portClashed(port: number): void {
+    const before = this.clashedPorts.get(port);
+    const skippedMs = before ? Math.min(before.skippedMs * 2, DAY_MS) : this.clashedPortMs;
+    this.clashedPorts.set(port, { until: this.clock.now() + skippedMs, skippedMs });
   }
 
   private track(promise: Promise<void>): void {
@@ -175,8 +186,7 @@ export class Provisioner {
     }
     const cleaned = await this.deleteQuietly(sandbox.clusterName);
     // Whoever holds the port (a host process, most likely) may keep it a while: later creates skip it too.
-    if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null)
-      this.clashedPorts.set(sandbox.apiPort, this.clock.now() + this.clashedPortMs);
+    if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null) this.portClashed(sandbox.apiPort);
     if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && cleaned) {
       this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`, attempt);
       return;

@@ -62,28 +62,34 @@ describe('Provisioner', () => {
     assert.equal(ready.createAttempts, 2);
   });
 
-  it('when a port was found taken, then later sandboxes skip it for ten minutes and then get it again', async () => {
+  it('when a port was found taken, then later sandboxes skip it for ten minutes, and twice as long after each clash again', async () => {
     const { provisioner, requestApproved, store, runtime, clock } = setup();
-    runtime.failCreate = new ClusterError('bind: address already in use', '', 'port_in_use');
+    const held = new Set([6550]);
     const originalCreate = runtime.create.bind(runtime);
     runtime.create = async (spec) => {
-      await originalCreate(spec).finally(() => {
-        runtime.failCreate = undefined;
-      });
+      if (held.has(spec.apiPort)) throw new ClusterError('bind: address already in use', '', 'port_in_use');
+      await originalCreate(spec);
     };
     provisioner.start();
-    const portOf = async (name: string) => {
+    /** The port the sandbox got, and the ports it tried on the way. */
+    const portsOf = async (name: string) => {
       const s = requestApproved(name);
-      const ready = await waitFor(
-        () => (store.get(s.id)?.status === 'ACTIVE' ? store.get(s.id) : undefined),
-        `${name} ACTIVE`,
-      );
-      return ready.apiPort;
+      await waitFor(() => store.get(s.id)?.status === 'ACTIVE', `${name} ACTIVE`);
+      return store
+        .listAudit({ sandboxId: s.id })
+        .filter((a) => a.action === 'creating')
+        .map((a) => a.details.apiPort)
+        .reverse(); // the audit trail lists the newest first
     };
-    assert.equal(await portOf('first'), 6551);
-    assert.equal(await portOf('second'), 6552, 'the taken port is skipped');
+    assert.deepEqual(await portsOf('first'), [6550, 6551]);
+    assert.deepEqual(await portsOf('second'), [6552], 'the taken port is skipped');
     clock.advance(10 * 60_000);
-    assert.equal(await portOf('third'), 6550, 'the port is offered again once its holder may have let go');
+    assert.deepEqual(await portsOf('third'), [6550, 6553], 'offered again after 10 minutes: still taken');
+    clock.advance(10 * 60_000);
+    assert.deepEqual(await portsOf('fourth'), [6554], 'skipped for 20 minutes after the second clash');
+    held.clear();
+    clock.advance(10 * 60_000);
+    assert.deepEqual(await portsOf('fifth'), [6550], 'offered again, and its holder has let go');
   });
 
   it('when another process takes a create over while it runs (a lost lease), then its outcome changes neither the row nor the cluster', async () => {
