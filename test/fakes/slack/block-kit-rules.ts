@@ -3,6 +3,8 @@
 // "[ERROR] must be less than 151 characters [json-pointer:/blocks/0/text/text]"), so a builder bug fails a
 // test here instead of in production. Only limits Slack documents are enforced; rendering rules are not.
 
+import { isDeepStrictEqual } from 'node:util';
+
 type Json = Record<string, unknown>;
 
 export type Surface = 'message' | 'modal' | 'home';
@@ -31,6 +33,8 @@ const BLOCK_TYPES = new Set([
   'table',
   'video',
 ]);
+
+const TEXT_KEYS = { plain_text: ['type', 'text', 'emoji'], mrkdwn: ['type', 'text', 'verbatim'] };
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -68,6 +72,11 @@ class Problems {
     if (value.type !== 'plain_text' && (plainOnly || value.type !== 'mrkdwn')) {
       this.add(`${pointer}/type`, plainOnly ? 'must be plain_text' : 'must be plain_text or mrkdwn');
     }
+    // `emoji` belongs to plain_text and `verbatim` to mrkdwn; Slack refuses anything else in a text object.
+    const allowed = value.type === 'mrkdwn' ? TEXT_KEYS.mrkdwn : TEXT_KEYS.plain_text;
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.add(pointer, `invalid additional property: ${key}`);
+    }
     if (typeof value.text !== 'string') this.add(`${pointer}/text`, 'must be a string');
     else if (value.text.length === 0) this.add(`${pointer}/text`, 'must be more than 0 characters');
     else this.maxChars(value.text, max, `${pointer}/text`);
@@ -95,6 +104,28 @@ const checkSelect = (p: Problems, el: Json, at: string): void => {
   if (el.placeholder !== undefined) p.text(el.placeholder, `${at}/placeholder`, 150, true);
 };
 
+/** Slack: an initial option "exactly matches one of the options" (text object included) of a static list. */
+function checkInitialOptions(p: Problems, el: Json, at: string): void {
+  const grouped = Array.isArray(el.option_groups)
+    ? el.option_groups.flatMap((g) => (isObject(g) && Array.isArray(g.options) ? g.options : []))
+    : [];
+  const offered = [...(Array.isArray(el.options) ? el.options : []), ...grouped];
+  const check = (option: unknown, pointer: string) => {
+    if (!offered.some((o) => isDeepStrictEqual(o, option))) {
+      p.add(pointer, 'must exactly match one of the options');
+    }
+  };
+  if (el.initial_option !== undefined) check(el.initial_option, `${at}/initial_option`);
+  if (Array.isArray(el.initial_options)) {
+    for (const [i, option] of el.initial_options.entries()) check(option, `${at}/initial_options/${i}`);
+  }
+}
+
+const checkStaticSelect = (p: Problems, el: Json, at: string): void => {
+  checkSelect(p, el, at);
+  checkInitialOptions(p, el, at);
+};
+
 // Per element type: the checks beyond the shared action_id rule. Types not listed are accepted unchecked.
 const ELEMENT_RULES: Record<string, (p: Problems, el: Json, at: string) => void> = {
   button: (p, el, at) => {
@@ -105,8 +136,8 @@ const ELEMENT_RULES: Record<string, (p: Problems, el: Json, at: string) => void>
       p.add(`${at}/style`, 'must be one of: primary, danger');
     }
   },
-  static_select: checkSelect,
-  multi_static_select: checkSelect,
+  static_select: checkStaticSelect,
+  multi_static_select: checkStaticSelect,
   external_select: checkSelect,
   multi_external_select: checkSelect,
   users_select: checkSelect,
@@ -116,8 +147,14 @@ const ELEMENT_RULES: Record<string, (p: Problems, el: Json, at: string) => void>
   channels_select: checkSelect,
   multi_channels_select: checkSelect,
   overflow: (p, el, at) => checkOptions(p, el.options, 5, `${at}/options`),
-  radio_buttons: (p, el, at) => checkOptions(p, el.options, 10, `${at}/options`),
-  checkboxes: (p, el, at) => checkOptions(p, el.options, 10, `${at}/options`),
+  radio_buttons: (p, el, at) => {
+    checkOptions(p, el.options, 10, `${at}/options`);
+    checkInitialOptions(p, el, at);
+  },
+  checkboxes: (p, el, at) => {
+    checkOptions(p, el.options, 10, `${at}/options`);
+    checkInitialOptions(p, el, at);
+  },
   plain_text_input: (p, el, at) => {
     for (const key of ['min_length', 'max_length'] as const) {
       const value = el[key];
@@ -133,12 +170,28 @@ const ELEMENT_RULES: Record<string, (p: Problems, el: Json, at: string) => void>
   },
 };
 
+/** The "are you sure?" dialog of an interactive element. */
+function checkConfirm(p: Problems, confirm: unknown, at: string): void {
+  if (!isObject(confirm)) {
+    p.add(at, 'must be a confirmation dialog object');
+    return;
+  }
+  p.text(confirm.title, `${at}/title`, 100, true);
+  p.text(confirm.text, `${at}/text`, 300);
+  p.text(confirm.confirm, `${at}/confirm`, 30, true);
+  p.text(confirm.deny, `${at}/deny`, 30, true);
+  if (confirm.style !== undefined && confirm.style !== 'primary' && confirm.style !== 'danger') {
+    p.add(`${at}/style`, 'must be one of: primary, danger');
+  }
+}
+
 function checkElement(p: Problems, element: unknown, at: string): void {
   if (!isObject(element) || typeof element.type !== 'string') {
     p.add(at, 'must be a block element object with a type');
     return;
   }
   p.maxChars(element.action_id, 255, `${at}/action_id`);
+  if (element.confirm !== undefined) checkConfirm(p, element.confirm, `${at}/confirm`);
   ELEMENT_RULES[element.type]?.(p, element, at);
 }
 

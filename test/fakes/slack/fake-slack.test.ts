@@ -467,6 +467,30 @@ describe('fake Slack: Block Kit rejections', () => {
       /duplicate action_id/,
     ],
     ['an unknown block type', [{ type: 'banner', text: 'x' }], /unsupported block type/],
+    [
+      'a mrkdwn text object with emoji (a plain_text property)',
+      [{ type: 'section', text: { type: 'mrkdwn', text: 'x', emoji: true } }],
+      /invalid additional property: emoji \[json-pointer:\/blocks\/0\/text\]/,
+    ],
+    [
+      'a confirm dialog whose title is 101 characters',
+      [
+        {
+          type: 'actions',
+          elements: [
+            button({
+              confirm: {
+                title: { type: 'plain_text', text: tooLong(101) },
+                text: { type: 'mrkdwn', text: 'Sure?' },
+                confirm: { type: 'plain_text', text: 'Yes' },
+                deny: { type: 'plain_text', text: 'No' },
+              },
+            }),
+          ],
+        },
+      ],
+      /elements\/0\/confirm\/title\/text/,
+    ],
   ];
 
   for (const [name, blocks, pointer] of messageCases) {
@@ -605,6 +629,25 @@ describe('fake Slack: views', () => {
         ],
       },
       /\/view\/submit/,
+    ],
+    [
+      'a select whose initial_option is not exactly one of its options',
+      {
+        blocks: [
+          {
+            type: 'input',
+            block_id: 'ttl',
+            label: { type: 'plain_text', text: 'TTL' },
+            element: {
+              type: 'static_select',
+              action_id: 'ttl_select',
+              options: [{ text: { type: 'plain_text', text: '1h', emoji: true }, value: '1h' }],
+              initial_option: { text: { type: 'plain_text', text: '1h' }, value: '1h' },
+            },
+          },
+        ],
+      },
+      /\/view\/blocks\/0\/element\/initial_option\]/,
     ],
   ];
 
