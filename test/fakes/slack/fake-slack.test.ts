@@ -568,7 +568,7 @@ describe('fake Slack: views', () => {
   beforeEach(() => setUp());
   afterEach(() => fake.stop());
 
-  it('when views.open gets a fresh trigger_id, then the modal opens once and the trigger cannot be reused', async () => {
+  it('when views.open gets a fresh trigger_id, then the modal opens once and a reuse is exchanged_trigger_id', async () => {
     const triggerId = fake.mintTriggerId(ALICE);
     const opened = await client.views.open({ trigger_id: triggerId, view: modal() as never });
 
@@ -579,7 +579,7 @@ describe('fake Slack: views', () => {
     );
     await rejectsWith(
       client.views.open({ trigger_id: triggerId, view: modal() as never }),
-      'expired_trigger_id',
+      'exchanged_trigger_id',
     );
     await rejectsWith(
       client.views.open({ trigger_id: '123.456.abc', view: modal() as never }),

@@ -1290,7 +1290,8 @@ class FakeSlackServer implements FakeSlack {
   private checkTrigger(triggerId: string | undefined): Trigger | string {
     const trigger = triggerId === undefined ? undefined : this.triggers.get(triggerId);
     if (trigger === undefined) return 'invalid_trigger_id';
-    if (trigger.used || Date.now() - trigger.mintedAt > this.triggerTtlMs) return 'expired_trigger_id';
+    if (trigger.used) return 'exchanged_trigger_id';
+    if (Date.now() - trigger.mintedAt > this.triggerTtlMs) return 'expired_trigger_id';
     return trigger;
   }
 
