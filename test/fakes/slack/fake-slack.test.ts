@@ -739,6 +739,29 @@ describe('fake Slack: response_url', () => {
     assert.equal((await post(fake.url('/response/unknown'), { text: 'x' })).status, 404);
   });
 
+  it('when a response_url has taken 5 messages, then a 6th is refused (404 used_url) and shown to nobody', async () => {
+    const url = fake.responseUrl({ channelId: APPROVALS, userId: ALICE });
+    for (let i = 1; i <= 5; i++) assert.equal((await post(url, { text: `step ${i}` })).status, 200);
+    const sixth = await post(url, { text: 'step 6' });
+    assert.equal(sixth.status, 404);
+    assert.equal(await sixth.text(), 'used_url');
+    assert.deepEqual(
+      fake.ephemerals(ALICE).map((e) => e.text),
+      ['step 1', 'step 2', 'step 3', 'step 4', 'step 5'],
+    );
+  });
+
+  it('when a response_url is older than its time to live (Slack: 30 min), then 404 expired_url', async () => {
+    await fake.stop();
+    await setUp({ responseUrlTtlMs: 20 });
+    const url = fake.responseUrl({ channelId: APPROVALS, userId: ALICE });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const late = await post(url, { text: 'too late' });
+    assert.equal(late.status, 404);
+    assert.equal(await late.text(), 'expired_url');
+    assert.deepEqual(fake.ephemerals(ALICE), []);
+  });
+
   it("when a command's ack carries a message, then it is shown like a response, and refused like one when invalid", () => {
     const url = fake.responseUrl({ channelId: APPROVALS, userId: ALICE });
     assert.equal(fake.resolveCommandAck(url, ''), undefined, 'an empty ack shows nothing');

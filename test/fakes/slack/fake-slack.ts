@@ -51,6 +51,8 @@ export interface FakeSlackOptions {
   readonly scopes?: readonly string[];
   /** How long a minted trigger_id can open a view. Slack: 3 s. */
   readonly triggerTtlMs?: number;
+  /** How long a minted response_url takes messages. Slack: 30 min (and at most 5 of them). */
+  readonly responseUrlTtlMs?: number;
 }
 
 export interface FakeUser {
@@ -269,12 +271,20 @@ interface MethodSpec {
   readonly handle: (args: Json) => Reply;
 }
 
+interface MintedResponseUrl {
+  readonly context: ResponseUrlContext;
+  readonly mintedAt: number;
+  uses: number;
+}
+
 interface Trigger {
   readonly userId: string | undefined;
   readonly mintedAt: number;
   used: boolean;
 }
 
+// Slack: "up to 5 times within 30 minutes" of the interaction.
+const RESPONSE_URL_MAX_USES = 5;
 // Fields Slack documents as JSON strings inside a form-encoded body.
 const JSON_FIELDS = ['blocks', 'view', 'files', 'metadata', 'attachments'];
 const PARSE_BASE = 'http://127.0.0.1';
@@ -345,6 +355,7 @@ class FakeSlackServer implements FakeSlack {
   private address = '';
   private readonly scopes: readonly string[];
   private readonly triggerTtlMs: number;
+  private readonly responseUrlTtlMs: number;
 
   private readonly journal: Mutable<SlackCall>[] = [];
   private readonly responseLog: FakeResponse[] = [];
@@ -363,7 +374,7 @@ class FakeSlackServer implements FakeSlack {
   private readonly fileStore = new Map<string, Mutable<FakeFile>>();
   private readonly uploadKeys = new Map<string, string>();
   private readonly triggers = new Map<string, Trigger>();
-  private readonly responseContexts = new Map<string, ResponseUrlContext>();
+  private readonly responseUrls = new Map<string, MintedResponseUrl>();
   private readonly nextFaults = new Map<string, { fault: FakeFault; remaining: number }[]>();
   private readonly alwaysFaults = new Map<string, FakeFault>();
   private lastTsMicros = 0;
@@ -394,6 +405,7 @@ class FakeSlackServer implements FakeSlack {
     this.signingSecret = options.signingSecret ?? DEFAULT_SIGNING_SECRET;
     this.scopes = options.scopes ?? DEFAULT_SCOPES;
     this.triggerTtlMs = options.triggerTtlMs ?? 3000;
+    this.responseUrlTtlMs = options.responseUrlTtlMs ?? 30 * 60_000;
     this.users.set(FAKE_BOT.userId, {
       id: FAKE_BOT.userId,
       name: FAKE_BOT.name,
@@ -574,7 +586,7 @@ class FakeSlackServer implements FakeSlack {
 
   responseUrl(context: ResponseUrlContext = {}): string {
     const id = randomBytes(8).toString('hex');
-    this.responseContexts.set(id, context);
+    this.responseUrls.set(id, { context, mintedAt: Date.now(), uses: 0 });
     return this.url(`/response/${id}`);
   }
 
@@ -825,13 +837,18 @@ class FakeSlackServer implements FakeSlack {
     body: Json | string,
     via: FakeResponse['via'],
   ): { status: number; reply: string } {
-    const context = this.responseContexts.get(id);
+    const minted = this.responseUrls.get(id);
     const answer = (status: number, reply: string) => {
       const url = this.url(`/response/${id}`);
-      this.responseLog.push({ id, url, body, at: Date.now(), status, context: context ?? {}, via });
+      this.responseLog.push({ id, url, body, at: Date.now(), status, context: minted?.context ?? {}, via });
       return { status, reply };
     };
-    if (context === undefined) return answer(404, 'expired_url');
+    if (minted === undefined) return answer(404, 'expired_url');
+    // A command's ack is its immediate answer; what is posted to the URL is limited in time and number.
+    if (via === 'response_url') {
+      if (Date.now() - minted.mintedAt > this.responseUrlTtlMs) return answer(404, 'expired_url');
+      if (minted.uses >= RESPONSE_URL_MAX_USES) return answer(404, 'used_url');
+    }
     if (typeof body === 'string') return answer(400, 'invalid_payload');
     if (!flag(body, 'delete_original')) {
       if (body.blocks === undefined && body.attachments === undefined && typeof body.text !== 'string') {
@@ -840,7 +857,8 @@ class FakeSlackServer implements FakeSlack {
       const problem = checkMessageContent(body.text, body.blocks);
       if (problem !== undefined) return answer(400, problem.error);
     }
-    this.applyResponse(context, body, via);
+    if (via === 'response_url') minted.uses += 1;
+    this.applyResponse(minted.context, body, via);
     return answer(200, 'ok');
   }
 
