@@ -133,6 +133,19 @@ describe('fake Slack: messages', () => {
     assert.equal(fake.messages(RANDOM).length, 1);
   });
 
+  it('when the bot is not in a private channel, then chat.postMessage gets channel_not_found, as Slack hides it', async () => {
+    fake.addChannel({ id: 'G0SECRET', name: 'secret', members: [ALICE], isPrivate: true });
+    await rejectsWith(client.chat.postMessage({ channel: 'G0SECRET', text: 'hello' }), 'channel_not_found');
+    assert.deepEqual(fake.messages('G0SECRET'), []);
+  });
+
+  it('when the bot posts to a D… DM it never opened (e.g. one between two people), then channel_not_found', async () => {
+    await rejectsWith(client.chat.postMessage({ channel: 'D0ALICE', text: 'hi' }), 'channel_not_found');
+    await client.conversations.open({ users: ALICE });
+    await client.chat.postMessage({ channel: 'D0ALICE', text: 'hi' });
+    assert.equal(fake.messages('D0ALICE').length, 1);
+  });
+
   it('when the channel does not exist, then channel_not_found', async () => {
     await rejectsWith(client.chat.postMessage({ channel: 'C0NOPE', text: 'x' }), 'channel_not_found');
   });

@@ -1181,19 +1181,22 @@ class FakeSlackServer implements FakeSlack {
   }
 
   /**
-   * A channel reference as Slack resolves it: `D…` DMs always exist; `U…` means the bot's DM with that user
-   * (chat.postMessage, chat.postEphemeral only); seeded channels by id, or by name where Slack allows names.
-   * Returns an error code when it does not resolve.
+   * A channel reference as Slack resolves it: a `D…` DM once the bot has opened it (conversations.open), as the
+   * bot is in no other; `U…` means the bot's DM with that user (chat.postMessage, chat.postEphemeral only);
+   * seeded channels by id, or by name where Slack allows names. Returns an error code when it does not resolve.
    */
   private resolveChannel(
     ref: string | undefined,
     allow: { names: boolean; users: boolean },
   ): Resolved | string {
     if (ref === undefined) return 'channel_not_found';
-    if (ref.startsWith('D')) return { id: ref, seeded: undefined };
+    if (ref.startsWith('D'))
+      return this.openedDms.has(ref) ? { id: ref, seeded: undefined } : 'channel_not_found';
     if (/^[UW]/.test(ref) && allow.users) {
       if (this.usersSeeded && !this.users.has(ref)) return 'channel_not_found';
-      return { id: this.dmChannelOf(ref), seeded: undefined };
+      const id = this.dmChannelOf(ref);
+      this.openedDms.add(id);
+      return { id, seeded: undefined };
     }
     const byName = allow.names
       ? [...this.channels.values()].find((c) => c.name === ref.replace(/^#/, ''))
@@ -1205,7 +1208,9 @@ class FakeSlackServer implements FakeSlack {
   private botCannotPost(channel: Resolved): Reply | undefined {
     const seeded = channel.seeded;
     if (seeded?.members === undefined || seeded.members.includes(FAKE_BOT.userId)) return undefined;
-    if (!seeded.isPrivate && this.scopes.includes('chat:write.public')) return undefined;
+    // A private channel is invisible to non-members: Slack does not admit it exists.
+    if (seeded.isPrivate) return fail('channel_not_found');
+    if (this.scopes.includes('chat:write.public')) return undefined;
     return fail('not_in_channel');
   }
 
