@@ -273,6 +273,17 @@ describe('fake Slack: authentication and unknown methods', () => {
     assert.equal(((await response.json()) as { ok: boolean }).ok, true);
   });
 
+  it('when a JSON body carries the token and there is no Authorization header, then not_authed, as Slack reads it only from the header', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(fake.url('/api/auth.test'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+        body: JSON.stringify({ token: fake.botToken }),
+      }).then((r) => r.json() as Promise<{ ok: boolean; error?: string }>);
+    assert.deepEqual(await post({}), { ok: false, error: 'not_authed' });
+    assert.equal((await post({ authorization: `Bearer ${fake.botToken}` })).ok, true);
+  });
+
   it('when apps.connections.open is called, then only the app-level token gets a WebSocket URL, and other methods refuse that token', async () => {
     await rejectsWith(client.apiCall('apps.connections.open'), 'not_allowed_token_type');
     await rejectsWith(clientFor('xapp-1-wrong').apiCall('apps.connections.open'), 'invalid_auth');

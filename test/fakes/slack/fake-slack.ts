@@ -84,7 +84,7 @@ export interface SlackCall {
   readonly args: Readonly<Record<string, unknown>>;
   /** Date.now() on arrival. */
   readonly at: number;
-  /** From `Authorization: Bearer`, else from the body. */
+  /** From `Authorization: Bearer`, else from a form body (Slack ignores a token in a JSON body). */
   readonly token: string | undefined;
   /** The JSON answered; undefined while in flight or when a status/drop fault answered instead. */
   readonly response: Readonly<Record<string, unknown>> | undefined;
@@ -715,7 +715,9 @@ class FakeSlackServer implements FakeSlack {
     const decoded = this.decodeArgs(req, body, url);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const { token: bodyToken, ...args } = decoded ?? {};
-    const token = bearer ?? (typeof bodyToken === 'string' ? bodyToken : undefined);
+    // Slack takes a token from a form body, but from a JSON body never: there only the header counts.
+    const isJson = /application\/json/i.test(req.headers['content-type'] ?? '');
+    const token = bearer ?? (typeof bodyToken === 'string' && !isJson ? bodyToken : undefined);
     const call: Mutable<SlackCall> = {
       method,
       args,
