@@ -601,7 +601,7 @@ class FakeSlackServer implements FakeSlack {
     const stack = owner === undefined ? undefined : this.modalStacks.get(owner);
     if (owner === undefined || stack === undefined || !stack.includes(viewId)) return undefined;
     const action = isObject(ack) ? ack.response_action : undefined;
-    if (action === 'errors') return undefined;
+    if (action === 'errors') return this.checkSubmissionErrors(this.views.get(viewId)!, ack);
     if (action === 'update' || action === 'push') {
       const input = isObject(ack) ? ack.view : undefined;
       // Slack shows the user an error and keeps the modal when the new view is invalid.
@@ -622,6 +622,32 @@ class FakeSlackServer implements FakeSlack {
     stack.splice(keep);
     if (stack.length === 0) this.modalStacks.delete(owner);
     return undefined;
+  }
+
+  /**
+   * Slack shows `errors` only under input blocks of the submitted view: any other key, or an empty message,
+   * gets the user a generic "We had some trouble connecting" and none of the app's messages.
+   */
+  private checkSubmissionErrors(view: SlackView, ack: unknown): BlockKitRejection | undefined {
+    const errors = isObject(ack) ? ack.errors : undefined;
+    if (!isObject(errors) || Object.keys(errors).length === 0) {
+      return {
+        error: 'invalid_arguments',
+        messages: ['[ERROR] must be an object keyed by block_id [json-pointer:/errors]'],
+      };
+    }
+    const inputs = new Set(
+      view.blocks.filter((b) => isObject(b) && b.type === 'input').map((b) => (b as Json).block_id),
+    );
+    const messages = Object.entries(errors).flatMap(([blockId, text]) => {
+      if (!inputs.has(blockId)) {
+        return [`[ERROR] not the block_id of an input block in the view [json-pointer:/errors/${blockId}]`];
+      }
+      return typeof text === 'string' && text !== ''
+        ? []
+        : [`[ERROR] must be a non-empty string [json-pointer:/errors/${blockId}]`];
+    });
+    return messages.length === 0 ? undefined : { error: 'invalid_arguments', messages };
   }
 
   // ---- faults ----------------------------------------------------------------------------------------------

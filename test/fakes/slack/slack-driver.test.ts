@@ -74,6 +74,11 @@ function registerListeners(app: App, seen: { retryNums: (number | undefined)[]; 
   app.view('sandbox_request', async ({ ack, view, body, client }) => {
     seen.payloads.push(body);
     const ttl = view.state.values.ttl_block?.ttl_input?.value ?? '';
+    if (ttl === 'misnamed') {
+      // A bug Slack punishes: errors keyed by something other than an input block's block_id.
+      await ack({ response_action: 'errors', errors: { ttl: 'Max TTL is 24h' } });
+      return;
+    }
     if (!/^\d+h$/.test(ttl) || Number.parseInt(ttl, 10) > 24) {
       await ack({ response_action: 'errors', errors: { ttl_block: 'Max TTL is 24h' } });
       return;
@@ -209,6 +214,7 @@ describe('Slack driver against a real Bolt App', () => {
       values: { ttl_block: { ttl_input: { type: 'plain_text_input', value: '48h' } } },
     });
     assert.deepEqual(rejected.body, { response_action: 'errors', errors: { ttl_block: 'Max TTL is 24h' } });
+    assert.equal(rejected.viewRejection, undefined);
     assert.equal(fake.openModals(ALICE).length, 1, 'an errors ack keeps the modal open');
 
     const accepted = await bolt.driver.submitView(ALICE, {
@@ -221,6 +227,27 @@ describe('Slack driver against a real Bolt App', () => {
     assert.equal(submitted.view.private_metadata, JSON.stringify({ channel_id: APPROVALS }));
     assert.equal(submitted.view.id, accepted.view.id);
     await fake.waitForCall('chat.postMessage', (call) => call.args.text === 'request for 4h');
+  });
+
+  it("when the app's errors name a block that is not an input of the view, then Slack would refuse them: viewRejection says which", async () => {
+    await bolt.driver.command(ALICE, '');
+    await fake.waitForCall('views.open', (call) => call.response?.ok === true);
+    const misnamed = await bolt.driver.submitView(ALICE, {
+      callbackId: 'sandbox_request',
+      values: { ttl_block: { ttl_input: { type: 'plain_text_input', value: 'misnamed' } } },
+    });
+    assert.equal(misnamed.viewRejection?.error, 'invalid_arguments');
+    assert.match(misnamed.viewRejection?.messages.join('\n') ?? '', /input block.*\/errors\/ttl\]/);
+  });
+
+  it('when a test submits a modal without touching an input, then the app gets that input as Slack sends it, with value null', async () => {
+    await bolt.driver.command(ALICE, '');
+    await fake.waitForCall('views.open', (call) => call.response?.ok === true);
+    await bolt.driver.submitView(ALICE, { callbackId: 'sandbox_request' });
+    const submitted = seen.payloads[0] as { view: { state: { values: unknown } } };
+    assert.deepEqual(submitted.view.state.values, {
+      ttl_block: { ttl_input: { type: 'plain_text_input', value: null } },
+    });
   });
 
   it('when no modal with that callback_id is open, then submitView explains instead of inventing one', async () => {

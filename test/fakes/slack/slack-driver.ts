@@ -79,7 +79,10 @@ export interface ActionResult extends DriverResult {
 
 export interface ViewSubmission {
   readonly callbackId: string;
-  /** `view.state.values`: `{ [blockId]: { [actionId]: { type, value | selected_option | … } } }`. */
+  /**
+   * What the user entered, `{ [blockId]: { [actionId]: { type, value | selected_option | … } } }`; inputs not
+   * given are sent as Slack does, with their initial value or null.
+   */
   readonly values?: Record<string, Record<string, unknown>>;
   /** Overrides the view's private_metadata (default: what the app opened the view with). */
   readonly privateMetadata?: string;
@@ -89,7 +92,10 @@ export interface ViewSubmission {
 
 export interface SubmissionResult extends DriverResult {
   readonly view: SlackView;
-  /** When the app answered `response_action: update|push` with a view Slack would reject. */
+  /**
+   * When Slack would refuse the app's answer: `response_action: update|push` with an invalid view, or `errors`
+   * not keyed by the view's input blocks.
+   */
   readonly viewRejection: BlockKitRejection | undefined;
 }
 
@@ -154,6 +160,38 @@ function renderedButtons(blocks: unknown): RenderedButton[] {
       .filter((el): el is Record<string, unknown> => isObject(el) && el.type === 'button')
       .map((element) => ({ blockId, element }));
   });
+}
+
+/** What an untouched input holds in a submission: its initial value, or null (an empty list for multi-choice). */
+function initialState(element: Record<string, unknown>): Record<string, unknown> {
+  const { type } = element;
+  if (type === 'multi_static_select' || type === 'checkboxes') {
+    return { type, selected_options: element.initial_options ?? [] };
+  }
+  if (type === 'static_select' || type === 'radio_buttons' || type === 'external_select') {
+    return { type, selected_option: element.initial_option ?? null };
+  }
+  return { type, value: element.initial_value ?? null };
+}
+
+/**
+ * `view.state.values` as Slack sends it: every input block of the view, each with what the user entered
+ * (`given`, by block_id and action_id) or else what the view was opened with.
+ */
+function submittedValues(
+  view: SlackView,
+  given: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const block of view.blocks) {
+    if (!isObject(block) || block.type !== 'input' || typeof block.block_id !== 'string') continue;
+    const element = block.element;
+    if (!isObject(element) || typeof element.action_id !== 'string') continue;
+    values[block.block_id] = { [element.action_id]: initialState(element) };
+  }
+  for (const [blockId, actions] of Object.entries(given))
+    values[blockId] = { ...values[blockId], ...actions };
+  return values;
 }
 
 export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
@@ -365,7 +403,7 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
     const stored = viewToSubmit(userId, submission);
     const view: SlackView = {
       ...stored,
-      state: { values: submission.values ?? {} },
+      state: { values: submittedValues(stored, submission.values ?? {}) },
       private_metadata: submission.privateMetadata ?? stored.private_metadata,
     };
     const result = await sendPayload({
