@@ -87,7 +87,7 @@ export interface RemoteFakeSlack {
   apiUrl: string;
   botToken: string;
   signingSecret: string;
-  /** Reusable response_urls (the fake does not limit their use) for C0GENERAL. */
+  /** Reusable response_urls for C0GENERAL (the benchmarks' fake lifts Slack's limit of 5 uses). */
   responseUrls: string[];
   stats(): Promise<FakeSlackStats>;
   stop(): Promise<void>;
