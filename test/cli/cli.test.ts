@@ -296,9 +296,13 @@ describe('CLI up', () => {
       assert.equal(t.app.service.getByName('nowhere'), undefined, 'nothing was requested');
 
       const kc = path.join(workDir, 'kc.yaml');
-      const up = await cli(t, ['up', 'half-way', '-o', kc, '--suite', 'no-such-suite', '--interval', '0.1'], {
-        onStderr: approveWhenPending(t, 'half-way'),
-      });
+      const up = await cli(
+        t,
+        ['up', 'half-way', '-o', kc, '--suite', 'no-such-suite', '--interval', '0.1', '--json'],
+        {
+          onStderr: approveWhenPending(t, 'half-way'),
+        },
+      );
       const id = t.app.service.getByName('half-way')?.id ?? '';
       assert.equal(up.code, 1);
       assert.match(up.stderr, /Error: .*no-such-suite/);
@@ -309,6 +313,17 @@ describe('CLI up', () => {
         up.stderr,
       );
       assert.equal((await stat(kc)).mode & 0o777, 0o600, 'the kubeconfig was written before the test failed');
+      const result = JSON.parse(up.stdout) as {
+        sandbox: { id: string; status: string };
+        kubeconfig_path: string;
+        error: string;
+      };
+      assert.deepEqual(
+        { id: result.sandbox.id, status: result.sandbox.status, kubeconfig: result.kubeconfig_path },
+        { id, status: 'ACTIVE', kubeconfig: kc },
+        'a script reading --json still learns what exists',
+      );
+      assert.match(result.error, /no-such-suite/);
     } finally {
       await t.stop();
       await rm(workDir, { recursive: true, force: true });

@@ -137,10 +137,15 @@ export const upCommand: CliCommand = {
         kubeconfigPath === null && request.owner === undefined
           ? `fetch its kubeconfig with \`k3d-sandbox-bot kubeconfig ${id}\`, `
           : '';
+      const message = (error as Error).message;
       io.stderr(
-        `Error: ${(error as Error).message}\n` +
+        `Error: ${message}\n` +
           `${created.name} (${id}) is ACTIVE until it expires: ${fetchHint}destroy it with \`k3d-sandbox-bot destroy ${id}\`.\n`,
       );
+      if (json) {
+        const result = { sandbox: waited.view, kubeconfig_path: kubeconfigPath, test, error: message };
+        io.stdout(`${toJson(result)}\n`);
+      }
       return EXIT.failed;
     }
     const sandbox = await client.status(created.sandbox_id);
