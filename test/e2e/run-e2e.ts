@@ -117,26 +117,28 @@ async function main(): Promise<number> {
   slack.addUser({ id: OWNER, name: 'owner' });
   slack.addUser({ id: APPROVER, name: 'approver' });
   slack.addChannel({ id: APPROVALS, name: 'approvals', members: ['U0BOT', OWNER, APPROVER] });
-  const app = buildApp(
-    loadConfig({
-      DATA_DIR: dataDir,
-      PORT: '0',
-      SANDBOX_CLUSTER_PREFIX: PREFIX,
-      SANDBOX_API_PORT_RANGE: '6950-6990',
-      SANDBOX_AUTO_SMOKE_TEST: 'false',
-      SANDBOX_CREATE_TIMEOUT: '6m',
-      LOG_LEVEL: 'warn',
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: slack.signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_APPROVERS_CHANNEL: APPROVALS,
-      SLACK_APPROVERS: APPROVER,
-    }),
-  );
-  const { port } = await app.start();
-  const driver = createSlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, fake: slack });
   let failure: string | undefined;
+  let stopApp: (() => Promise<unknown>) | undefined;
   try {
+    const app = buildApp(
+      loadConfig({
+        DATA_DIR: dataDir,
+        PORT: '0',
+        SANDBOX_CLUSTER_PREFIX: PREFIX,
+        SANDBOX_API_PORT_RANGE: '6950-6990',
+        SANDBOX_AUTO_SMOKE_TEST: 'false',
+        SANDBOX_CREATE_TIMEOUT: '6m',
+        LOG_LEVEL: 'warn',
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: slack.signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+        SLACK_APPROVERS_CHANNEL: APPROVALS,
+        SLACK_APPROVERS: APPROVER,
+      }),
+    );
+    stopApp = () => app.stop(60_000);
+    const { port } = await app.start();
+    const driver = createSlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, fake: slack });
     console.log('1. request in Slack and approval by an approver');
     await driver.command(OWNER, 'create flow --agents 1 --ttl 30m');
     await waitFor(
@@ -198,7 +200,7 @@ async function main(): Promise<number> {
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }
-  await app.stop(60_000);
+  await stopApp?.();
   await slack.stop();
   const left = await removeEverythingOurs();
   rmSync(dataDir, { recursive: true, force: true });
