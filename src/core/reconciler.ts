@@ -24,6 +24,8 @@ export interface ReconcileReport {
   destroysResumed: string[];
 }
 
+const MINUTE = 60_000;
+
 /**
  * Whether a cluster a crash left behind is the one the sandbox asked for, whole and running. k3d starts the
  * servers, then the agents, then the load balancer that publishes the API port; a create cut short between
@@ -47,6 +49,8 @@ export class Reconciler {
   private previous: Promise<unknown> = Promise.resolve();
   /** Why the last pass could not list leftovers, if it could not. */
   private leftoversProblem: string | undefined;
+  /** Destroys this process resumed and that have not finished: how often, and when to try again. */
+  private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
@@ -84,12 +88,7 @@ export class Reconciler {
       if (provisioner.isWorkingOn(sandbox.id)) continue;
       await this.finishInterruptedCreate(sandbox, existing.get(sandbox.clusterName), report);
     }
-    for (const sandbox of service.inStatus('DESTROYING')) {
-      if (!provisioner.isWorkingOn(sandbox.id)) {
-        provisioner.destroy(sandbox);
-        report.destroysResumed.push(sandbox.id);
-      }
-    }
+    this.resumeDestroys(service.inStatus('DESTROYING'), report);
     for (const sandbox of service.inStatus('ACTIVE', 100_000)) {
       // A sandbox that became ready after the list was taken is simply not in it yet.
       if (!existing.has(sandbox.clusterName) && (sandbox.readyAt ?? 0) <= listedAt) {
@@ -155,6 +154,27 @@ export class Reconciler {
   }
 
   /** A CREATING row nobody works on: a crash cut its create short. Adopt the cluster, or retry, or give up. */
+  /**
+   * Resumes the destroys no one is running. One that keeps failing (Docker down) waits 1, 2, 4… up to 16 minutes
+   * between resumes, so a long outage does not cost three k3d deletes and audit rows a minute per sandbox.
+   */
+  private resumeDestroys(destroying: Sandbox[], report: ReconcileReport): void {
+    const { provisioner, clock } = this.deps;
+    const now = clock.now();
+    const ids = new Set(destroying.map((s) => s.id));
+    for (const id of this.resumedDestroys.keys()) if (!ids.has(id)) this.resumedDestroys.delete(id);
+    for (const sandbox of destroying) {
+      const resumed = this.resumedDestroys.get(sandbox.id);
+      if (provisioner.isWorkingOn(sandbox.id) || (resumed && now < resumed.nextAt)) continue;
+      const times = (resumed?.times ?? 0) + 1;
+      // A few seconds early still counts: the cron passes come a minute apart, give or take.
+      const waitMs = Math.min(2 ** (times - 1), 16) * MINUTE - 5_000;
+      this.resumedDestroys.set(sandbox.id, { times, nextAt: now + waitMs });
+      provisioner.destroy(sandbox);
+      report.destroysResumed.push(sandbox.id);
+    }
+  }
+
   private async finishInterruptedCreate(
     sandbox: Sandbox,
     cluster: ClusterInfo | undefined,

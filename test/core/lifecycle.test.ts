@@ -233,6 +233,27 @@ describe('reconciler', () => {
     assert.equal(warnings.length, 2, 'told again after it had worked in between');
   });
 
+  it('when a delete keeps failing, then the reconciler resumes it less and less often, and it ends at the next resume once deletes work again', async () => {
+    const { reconciler, runtime, store, service, provisioner, clock, activeSandbox } = setup();
+    const s = await activeSandbox('stuck');
+    runtime.failDeletes = 1_000; // Docker is down
+    service.destroy(alice, s.id);
+    await provisioner.idle();
+    const resumedEachMinute: number[] = [];
+    for (let minute = 0; minute <= 10; minute++) {
+      resumedEachMinute.push((await reconciler.run()).destroysResumed.length);
+      await provisioner.idle();
+      clock.advance(MINUTE);
+    }
+    assert.deepEqual(resumedEachMinute, [1, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0], 'after 1, 2 and 4 minutes');
+    assert.equal(store.get(s.id)?.status, 'DESTROYING');
+
+    runtime.failDeletes = 0;
+    clock.advance(4 * MINUTE); // 8 minutes after the last resume
+    assert.deepEqual((await reconciler.run()).destroysResumed, [s.id]);
+    await waitFor(() => store.get(s.id)?.status === 'DESTROYED', 'DESTROYED');
+  });
+
   it('when the cluster list cannot be read, then nothing is changed', async () => {
     const { reconciler, runtime, store, activeSandbox } = setup();
     const s = await activeSandbox('demo');

@@ -222,10 +222,15 @@ describe('when SANDBOX_AUTO_SMOKE_TEST is on', () => {
 });
 
 describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
+  // The bot's clock, moved by hand between reconciler passes; the real Date.now() stays for Slack's signatures.
+  let offsetMs = 0;
   let h: SlackHarness;
   before(async () => {
     // The cron tick stays out of the way: the reconciler passes below stand for the minutes going by.
-    h = await startSlackHarness({ env: { SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' } });
+    h = await startSlackHarness({
+      env: { SANDBOX_SWEEP_SCHEDULE: '0 0 1 1 *' },
+      overrides: { clock: { now: () => Date.now() + offsetMs } },
+    });
   });
   after(async () => {
     await h.stop();
@@ -248,9 +253,14 @@ describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
     assert.equal(await app.sweeps.reapExpired(), 0);
     app.service.sweepExpired((sandbox.expiresAt ?? 0) + 1000, 10);
     await gaveUp(3);
-    // Three more minutes of the reconciler finding it DESTROYING and trying again.
-    for (const n of [6, 9, 12]) {
-      await app.reconciler.run();
+    // The reconciler finding it DESTROYING and trying again: at once, then 1 and 2 minutes later.
+    for (const [n, minutesLater] of [
+      [6, 0],
+      [9, 1],
+      [12, 2],
+    ] as const) {
+      offsetMs += minutesLater * MINUTE;
+      assert.deepEqual((await app.reconciler.run()).destroysResumed, [sandbox.id]);
       await gaveUp(n);
     }
     await app.events.idle();
@@ -262,6 +272,7 @@ describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
     assert.equal(audited.length, 1, JSON.stringify(audited.map((m) => m.text)));
 
     h.k3d.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: null });
+    offsetMs += 4 * MINUTE;
     await app.reconciler.run();
     await h.waitForStatus('stuck', 'DESTROYED');
     await threadLine(h, approval.ts, /Destroyed: expired\./);
