@@ -87,12 +87,13 @@ const apiTokens = z
       // Entries are named by position, never by their text: a pasted bare token would be printed to the log.
       const parts = entry.split(':');
       const [name = '', token = '', role = ''] = parts;
-      const validName = parts.length === 3 && /^[a-z0-9][a-z0-9._-]*$/i.test(name);
       const problems =
         parts.length !== 3
           ? [`must be name:token:role, but has ${parts.length} part(s)`]
           : [
-              ...(validName ? [] : ['the name must be letters, digits, ".", "_" or "-"']),
+              ...(/^[a-z0-9][a-z0-9._-]*$/i.test(name)
+                ? []
+                : ['the name must be letters, digits, ".", "_" or "-"']),
               ...(token.length < 16 ? ['the token must be at least 16 characters'] : []),
               ...(API_ROLES.includes(role as ApiRole)
                 ? []

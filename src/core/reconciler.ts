@@ -153,7 +153,6 @@ export class Reconciler {
     }
   }
 
-  /** A CREATING row nobody works on: a crash cut its create short. Adopt the cluster, or retry, or give up. */
   /**
    * Resumes the destroys no one is running. One that keeps failing (Docker down) waits 1, 2, 4… up to 16 minutes
    * between resumes, so a long outage does not cost three k3d deletes and audit rows a minute per sandbox.
@@ -175,6 +174,7 @@ export class Reconciler {
     }
   }
 
+  /** A CREATING row nobody works on: a crash cut its create short. Adopt the cluster, or retry, or give up. */
   private async finishInterruptedCreate(
     sandbox: Sandbox,
     cluster: ClusterInfo | undefined,

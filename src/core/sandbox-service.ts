@@ -504,7 +504,7 @@ export class SandboxService {
   expiryWarningFailed(id: string, expiresAt: number | null): void {
     this.store.transaction(() => {
       const current = this.require(id);
-      if (current.warnedForExpiresAt === null || current.warnedForExpiresAt !== expiresAt) return;
+      if (expiresAt === null || current.warnedForExpiresAt !== expiresAt) return;
       const updated = this.store.transition(id, ['ACTIVE'], null, { warnedForExpiresAt: null });
       if (updated) this.audit(SYSTEM_ACTOR, 'expiry_warning_failed', updated, { retry: 'next sweep' });
     });
