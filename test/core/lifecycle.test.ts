@@ -156,10 +156,8 @@ describe('reconciler', () => {
   });
 
   it('when two passes are asked for at once (start-up and cron), then they take turns: an interrupted create is retried once', async () => {
-    const { reconciler, runtime, store, service } = setup();
-    const s = service.request(alice, { name: 'twice' }, { via: 'slack' });
-    service.approve(bob, s.id);
-    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    const { reconciler, runtime, store, activeSandbox } = setup();
+    const s = await activeSandbox('twice');
     store.transition(s.id, ['ACTIVE'], 'CREATING', {});
     runtime.halfStarted.add('sbx-twice');
     // The second pass's delete is slower, so the first pass has requeued and the provisioner re-claimed by then.
@@ -205,13 +203,17 @@ describe('reconciler', () => {
   it('when a cluster is gone but its network or volume is left, then the reconciler removes them unless the name is foreign, listed or live', async () => {
     const { reconciler, runtime, service } = setup();
     service.request(alice, { name: 'coming' }, { via: 'slack' }); // live: its create will make sbx-coming's network
-    for (const name of ['sbx-failed-rollback', 'sbx-coming', 'team-prod']) runtime.leftoverNames.add(name);
+    // Listed by k3d with no sandbox: an orphan, which `k3d cluster delete` removes with its network.
+    runtime.clusters.set('sbx-orphan', { clusterName: 'sbx-orphan', servers: 1, agents: 0, apiPort: 6599 });
+    for (const name of ['sbx-failed-rollback', 'sbx-coming', 'sbx-orphan', 'team-prod'])
+      runtime.leftoverNames.add(name);
     const report = await reconciler.run();
+    assert.deepEqual(report.orphansDeleted, ['sbx-orphan']);
     assert.deepEqual(report.leftoversRemoved, ['sbx-failed-rollback']);
     assert.deepEqual(
       runtime.calls.filter((c) => c.startsWith('removeLeftovers')),
       ['removeLeftovers sbx-failed-rollback'],
-      'a live sandbox (its create may be making the network now) and a foreign name are left alone',
+      'a live sandbox (its create may be making the network now), a listed cluster and a foreign name are left alone',
     );
   });
 

@@ -35,6 +35,12 @@ async function newApp(env: Record<string, string> = {}, dataDir?: string, overri
   return buildApp(config, { logger: silentLogger, destroyBackoffMs: 10, ...overrides });
 }
 
+/** The value of sandbox_provisioner_leader on the /metrics of the bot at `port`. */
+const leaderSample = async (port: number) =>
+  /^sandbox_provisioner_leader (\d+)$/m.exec(
+    await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+  )?.[1];
+
 /** Blocks this whole process, the way a VM or container pause would, until `done()` or `timeoutMs`. */
 function pauseUntil(done: () => boolean, timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;
@@ -163,10 +169,6 @@ describe('provisioning through the fake k3d', () => {
   it('when two processes share the database, then /metrics of each says which one leads, and the standby says so once it has taken over', async () => {
     const first = await newApp({}, undefined, { leaseTtlMs: 900 });
     const second = await newApp({}, first.config.dataDir, { leaseTtlMs: 900 });
-    const leaderSample = async (port: number) =>
-      /^sandbox_provisioner_leader (\d+)$/m.exec(
-        await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
-      )?.[1];
     const { port: firstPort } = await first.start();
     const { port: secondPort } = await second.start();
     let firstRunning = true;
@@ -213,8 +215,7 @@ describe('provisioning through the fake k3d', () => {
         () => warnings.some((w) => /lost the provisioner lease/.test(w)),
         'the old leader to step down',
       );
-      const metrics = await (await fetch(`http://127.0.0.1:${firstPort}/metrics`)).text();
-      assert.match(metrics, /^sandbox_provisioner_leader 0$/m);
+      assert.equal(await leaderSample(firstPort), '0');
       const s = first.service.request(alice, { name: 'after-pause' }, { via: 'slack' });
       first.service.approve(bob, s.id);
       assert.equal(first.provisioner.activeCreates, 0, 'the old leader claimed a create the new one owns');

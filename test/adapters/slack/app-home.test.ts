@@ -185,7 +185,7 @@ describe('App Home', () => {
     });
     const waiting = await waitUntil(
       () => modals().find((m) => !before.has(m.id) && /Sending the kubeconfig to your DMs…/.test(m.text)),
-      2000,
+      8000,
       () => 'a Sending… modal while the upload runs',
     );
     const done = await waitUntil(
