@@ -184,29 +184,33 @@ export class Provisioner {
       this.logger.warn(log, 'the sandbox moved on while its cluster was created; the cluster is left to it');
       return;
     }
-    const cleaned = await this.deleteQuietly(sandbox.clusterName);
+    const cleanupError = await this.deleteQuietly(sandbox.clusterName);
     // Whoever holds the port (a host process, most likely) may keep it a while: later creates skip it too.
     if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null) this.portClashed(sandbox.apiPort);
-    if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && cleaned) {
+    if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && !cleanupError) {
       this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`, attempt);
       return;
     }
-    const reason = cleaned
-      ? clusterError.message
-      : `${clusterError.message} (cleaning up the partial cluster also failed)`;
+    // When k3d cannot be run at all (not installed, not executable), it made nothing to clean up either.
+    const nothingMade = clusterError.kind === 'unavailable' && cleanupError?.kind === 'unavailable';
+    const reason =
+      cleanupError && !nothingMade
+        ? `${clusterError.message} (cleaning up the partial cluster also failed)`
+        : clusterError.message;
     this.service.markFailed(sandbox.id, reason, clusterError.detail, attempt);
   }
 
-  private async deleteQuietly(clusterName: string): Promise<boolean> {
+  /** Deletes what a failed create left; returns why that failed, if it did. */
+  private async deleteQuietly(clusterName: string): Promise<ClusterError | undefined> {
     try {
       await this.runtime.delete(clusterName);
-      return true;
+      return undefined;
     } catch (error) {
       this.logger.error(
         { cluster: clusterName, err: (error as Error).message },
         'cleanup after a failed create failed',
       );
-      return false;
+      return error instanceof ClusterError ? error : new ClusterError(String(error), '');
     }
   }
 

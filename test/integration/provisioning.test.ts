@@ -125,6 +125,26 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
+  it('when k3d is not installed, then the sandbox is FAILED saying so, and not that a clean-up failed', async () => {
+    const app = await newApp({ K3D_BIN: path.join(tmpdir(), 'no-k3d-here') });
+    await app.start();
+    try {
+      const s = app.service.request(alice, { name: 'nok3d' }, { via: 'slack' });
+      app.service.approve(bob, s.id);
+      const failed = await waitFor(
+        () => (app.store.get(s.id)?.status === 'FAILED' ? app.store.get(s.id) : undefined),
+        'FAILED',
+        10_000,
+      );
+      assert.equal(
+        failed.failureReason,
+        `creating sbx-nok3d failed: ${path.join(tmpdir(), 'no-k3d-here')} was not found; install it or set its path`,
+      );
+    } finally {
+      await app.stop(1000);
+    }
+  });
+
   it('when the bot restarts with sandboxes QUEUED, then it creates them, never more than the limit at once', async () => {
     const stopped = await newApp({ SANDBOX_PROVISION_CONCURRENCY: '2' });
     const ids = ['q1', 'q2', 'q3', 'q4', 'q5'].map((name) => {
