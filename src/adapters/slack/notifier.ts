@@ -12,6 +12,7 @@ import {
   renderApprovedDm,
   renderCancelledDm,
   renderDeniedDm,
+  renderDestroyDelayedDm,
   renderDestroyedDm,
   renderExpiringDm,
   renderExtendedDm,
@@ -56,8 +57,9 @@ export class SlackNotifier {
   private readonly perSandbox = new KeyedMutex();
   private readonly dmChannels = new Map<string, string>();
   /**
-   * The delete failure last told per sandbox. A destroy that keeps failing is retried by every reconciler pass
-   * (three attempts a minute): the thread and the audit channel hear of a failure once, and again when it changes.
+   * The delete failure last told per sandbox. A destroy that keeps failing is retried by the reconciler for as
+   * long as it fails: the thread and the audit channel hear of a failure once, and again when it changes; the
+   * owner hears once that the delete is delayed.
    */
   private readonly destroyFailuresTold = new Map<string, string>();
 
@@ -85,6 +87,7 @@ export class SlackNotifier {
 
   private async dispatch(event: SandboxEvent): Promise<void> {
     const { sandbox } = event;
+    const firstDestroyFailure = !this.destroyFailuresTold.has(sandbox.id);
     if (event.type === 'destroyFailed') {
       if (this.destroyFailuresTold.get(sandbox.id) === event.error) return;
       this.destroyFailuresTold.set(sandbox.id, event.error);
@@ -139,6 +142,7 @@ export class SlackNotifier {
         break;
       case 'destroyFailed':
         steps.push(this.thread(sandbox, renderDestroyFailedThread(event.attempt, event.error)));
+        if (firstDestroyFailure) steps.push(this.dm(sandbox.owner, renderDestroyDelayedDm(sandbox)));
         break;
       case 'destroyed':
         steps.push(

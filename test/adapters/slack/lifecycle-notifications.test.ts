@@ -236,7 +236,7 @@ describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
     await h.stop();
   });
 
-  it('when every reconciler pass retries the delete and it keeps failing the same way, then the thread and the audit channel are told once, not at every attempt', async () => {
+  it('when every reconciler pass retries the delete and it keeps failing the same way, then the thread, the audit channel and the owner are told once, not at every attempt', async () => {
     const { app } = h;
     const sandbox = await h.activeSandbox('stuck', '--ttl 10m');
     const approval = await h.approvalMessage('stuck');
@@ -270,11 +270,17 @@ describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
     assert.equal(told.length, 1, JSON.stringify(told));
     const audited = h.fake.messages(AUDIT).filter((m) => /deleting \*stuck\*.*failed/.test(m.text));
     assert.equal(audited.length, 1, JSON.stringify(audited.map((m) => m.text)));
+    await h.dmTo(ALICE, /Deleting your sandbox \*stuck\* is taking longer/);
+    const delayedDms = () =>
+      h.fake.messages(h.fake.dmChannelOf(ALICE)).filter((m) => /is taking longer/.test(m.text));
+    assert.equal(delayedDms().length, 1);
 
     h.k3d.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: null });
     offsetMs += 4 * MINUTE;
     await app.reconciler.run();
     await h.waitForStatus('stuck', 'DESTROYED');
     await threadLine(h, approval.ts, /Destroyed: expired\./);
+    await h.dmTo(ALICE, /\*stuck\* was destroyed/);
+    assert.equal(delayedDms().length, 1);
   });
 });

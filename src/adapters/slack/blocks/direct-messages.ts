@@ -97,6 +97,14 @@ export function renderDestroyedDm(sandbox: Sandbox): RenderedMessage {
   );
 }
 
+/** Once per stuck delete: the owner would otherwise hear nothing until the cluster is finally gone. */
+export function renderDestroyDelayedDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:hourglass_flowing_sand: Deleting your sandbox *${sandbox.name}* is taking longer than it should: its cluster could not be deleted yet. The bot keeps trying and tells you here when it is gone; there is nothing you need to do.`,
+    `Deleting your sandbox ${sandbox.name} is taking longer`,
+  );
+}
+
 /** The expiry warning, with Extend and Destroy now buttons that work as long as the sandbox is active. */
 export function renderExpiringDm(sandbox: Sandbox, extendByMs: number, now: number): RenderedMessage {
   const left =
