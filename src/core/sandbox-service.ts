@@ -258,11 +258,14 @@ export class SandboxService {
     return sandbox;
   }
 
-  /** Pushes the expiry of an ACTIVE sandbox out, never past its maximum lifetime. Re-arms the expiry warning. */
-  extend(actor: Actor, idOrApprovalId: string, byMs = this.options.extendByMs): Sandbox {
+  /**
+   * Pushes the expiry of an ACTIVE sandbox out, never past its maximum lifetime. Re-arms the expiry warning.
+   * An amount asked for is given in full or refused; the usual extension (no amount) gives what the cap leaves.
+   */
+  extend(actor: Actor, idOrApprovalId: string, byMs?: number): Sandbox {
     const current = this.require(idOrApprovalId);
     assertMayManage(actor, current, 'extend');
-    if (!Number.isInteger(byMs) || byMs < 60_000 || byMs > this.options.maxTtlMs) {
+    if (byMs !== undefined && (!Number.isInteger(byMs) || byMs < 60_000 || byMs > this.options.maxTtlMs)) {
       throw new InvalidInput(`An extension must be between 1m and ${formatDuration(this.options.maxTtlMs)}.`);
     }
     const { sandbox, previous } = this.store.transaction(() => {
@@ -273,19 +276,31 @@ export class SandboxService {
       const cap = fresh.readyAt + this.options.maxLifetimeMs;
       // Past its expiry but not yet reaped (the sweep runs each minute): the extension counts from now.
       const from = Math.max(fresh.expiresAt, this.clock.now());
-      const wanted = from + byMs;
-      if (wanted > cap) {
+      const by = byMs ?? this.extensionMs(fresh);
+      if (by < 60_000 || from + by > cap) {
+        const left =
+          cap - from < 60_000
+            ? 'it cannot be extended further'
+            : `${formatDuration(cap - from)} of extension is left`;
         throw new QuotaExceeded(
           `${fresh.name} cannot live past its maximum lifetime of ${formatDuration(this.options.maxLifetimeMs)}, ` +
-            `reached at ${new Date(cap).toISOString()}; ${formatDuration(Math.max(0, cap - from))} of extension is left.`,
+            `reached at ${new Date(cap).toISOString()}; ${left}.`,
         );
       }
+      const wanted = from + by;
       const updated = this.transitionOrExplain(fresh, ['ACTIVE'], null, 'extend', { expiresAt: wanted });
-      this.audit(actor, 'extended', updated, { byMs, expiresAt: new Date(wanted).toISOString() });
+      this.audit(actor, 'extended', updated, { byMs: by, expiresAt: new Date(wanted).toISOString() });
       return { sandbox: updated, previous: fresh.expiresAt };
     });
     this.emit({ type: 'extended', sandbox, previousExpiresAt: previous, actor: actor.id });
     return sandbox;
+  }
+
+  /** The usual extension (SANDBOX_EXTEND_BY) of an active sandbox, shortened to what its maximum lifetime leaves. */
+  extensionMs(sandbox: Sandbox): number {
+    if (sandbox.readyAt === null || sandbox.expiresAt === null) return 0;
+    const left = sandbox.readyAt + this.options.maxLifetimeMs - Math.max(sandbox.expiresAt, this.clock.now());
+    return Math.max(0, Math.min(this.options.extendByMs, left));
   }
 
   /**

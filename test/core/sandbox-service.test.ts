@@ -282,9 +282,29 @@ describe('SandboxService', () => {
       (e: Error) =>
         e instanceof QuotaExceeded &&
         e.message.includes('maximum lifetime of 6h') &&
-        e.message.includes(new Date(clock.now() + 6 * HOUR).toISOString()),
+        e.message.includes(new Date(clock.now() + 6 * HOUR).toISOString()) &&
+        e.message.includes('1h of extension is left'),
     );
+    assert.equal(service.extensionMs(extended), HOUR);
     assert.throws(() => service.extend(bob, s.id), Forbidden);
+  });
+
+  it('when the usual extension would cross the lifetime cap, then it gives what is left, and at the cap it is refused', () => {
+    const { service, clock } = createCoreFixture({ maxLifetimeMs: 6 * HOUR, extendByMs: 2 * HOUR });
+    const s = service.request(alice, { name: 'capped', ttl: '5h' }, { via: 'slack' });
+    service.approve(bob, s.id);
+    service.claimNextQueued();
+    service.markReady(s.id, 'apiVersion: v1\n', 1);
+    const cap = clock.now() + 6 * HOUR;
+    const extended = service.extend(alice, s.id);
+    assert.equal(extended.expiresAt, cap, 'the 1h left, not 2h');
+    assert.equal(service.extensionMs(extended), 0);
+    assert.throws(
+      () => service.extend(alice, s.id),
+      (e: Error) =>
+        e instanceof QuotaExceeded && /reached at .*; it cannot be extended further\.$/.test(e.message),
+    );
+    assert.equal(service.get(s.id)?.expiresAt, cap, 'unchanged');
   });
 
   it('when the owner extends a sandbox whose expiry passed before the sweep reaped it, then the extension counts from now', () => {

@@ -55,7 +55,7 @@ export class AppHomePublisher {
           return false;
         }
       },
-      extendByMs: service.options.extendByMs,
+      extensionMs: (sandbox) => service.extensionMs(sandbox),
       now: clock.now(),
     });
     await this.deps.call('views.publish', () => this.deps.client.views.publish({ user_id: userId, view }), {

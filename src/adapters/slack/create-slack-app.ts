@@ -128,7 +128,6 @@ export function createSlackApp(deps: SlackAppDeps) {
     logger,
     approversChannel: settings.approversChannel,
     auditChannel: settings.auditChannel,
-    extendByMs: service.options.extendByMs,
     onChange: (event) => home.refreshFor(event),
   });
   notifier.subscribe(deps.events);

@@ -43,7 +43,6 @@ export interface NotifierDeps {
   logger: Logger;
   approversChannel: string;
   auditChannel: string | undefined;
-  extendByMs: number;
   /** Called after each event with the users whose App Home may show something new. */
   onChange?: (event: SandboxEvent) => void;
 }
@@ -254,7 +253,7 @@ export class SlackNotifier {
    */
   private async warnExpiring(event: SandboxEvent & { type: 'expiring' }): Promise<void> {
     const { sandbox } = event;
-    const message = renderExpiringDm(sandbox, this.deps.extendByMs, this.deps.clock.now());
+    const message = renderExpiringDm(sandbox, this.deps.service.extensionMs(sandbox), this.deps.clock.now());
     if (await this.dm(sandbox.owner, message)) await this.audit(event);
     else if (isSlackUser(sandbox.owner)) this.deps.service.expiryWarningFailed(sandbox.id, sandbox.expiresAt);
   }

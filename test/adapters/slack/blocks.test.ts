@@ -99,7 +99,7 @@ describe('Slack renderers stay within Block Kit limits', () => {
       mine: many(200),
       pending: many(200, 'PENDING_APPROVAL'),
       mayApprove: () => true,
-      extendByMs: 3_600_000,
+      extensionMs: () => 3_600_000,
       now: NOW,
     });
     assert.equal(checkView(home, 'home'), undefined);
@@ -129,6 +129,17 @@ describe('Slack renderers stay within Block Kit limits', () => {
     acceptedAsMessage(renderExpiringDm(s, 3_600_000, NOW));
     acceptedAsMessage(renderHelp({ ...testOptions }));
     assert.doesNotMatch(renderAuditLine({ type: 'requested', sandbox: s }), /\n|<!channel>/);
+  });
+
+  it('when a sandbox has reached its lifetime cap, then its expiry warning offers Destroy but no Extend, and says why', () => {
+    const s = sandbox({ expiresAt: NOW + 10 * 60_000 });
+    const atCap = renderExpiringDm(s, 0, NOW);
+    acceptedAsMessage(atCap);
+    const blocks = JSON.stringify(atCap.blocks);
+    assert.match(blocks, /expires in 10m .*reached its maximum lifetime and cannot be extended/);
+    assert.doesNotMatch(blocks, /extend_sandbox/);
+    assert.match(blocks, /destroy_sandbox/);
+    assert.match(JSON.stringify(renderExpiringDm(s, 50 * 60_000, NOW).blocks), /"text":"Extend by 50m"/);
   });
 
   it('when an agent asked for someone else, then the approval message says who asked, for whom and through which door', () => {

@@ -32,7 +32,7 @@ describe('expiry warning DM', () => {
     await h.stop();
   });
 
-  it('when a sandbox nears expiry, then its owner gets one DM whose Extend works, whose cap is explained, and whose buttons stay polite once it is gone', async () => {
+  it('when a sandbox nears expiry, then its owner gets one DM whose Extend works up to the lifetime cap, whose cap is explained, and whose buttons stay polite once it is gone', async () => {
     const { fake, driver, app } = h;
     const sandbox = await h.activeSandbox('soon', '--ttl 10m');
     assert.equal(await app.sweeps.warnExpiring(), 1);
@@ -57,13 +57,19 @@ describe('expiry warning DM', () => {
     assert.equal(h.sandboxNamed('soon').expiresAt, expiresAt + 60 * MINUTE);
     await h.dmTo(ALICE, /\*soon\* was extended by 1h/);
 
-    // Past the cap (2h after it became ready): refused, with the cap and when it is reached.
+    // Near the cap (2h after it became ready): the click gives what is left, 50m.
+    const capAt = (h.sandboxNamed('soon').readyAt ?? 0) + 120 * MINUTE;
+    await driver.clickButton(ALICE, { actionId: 'extend_sandbox', container });
+    await h.dmTo(ALICE, /\*soon\* was extended by 50m/);
+    assert.equal(h.sandboxNamed('soon').expiresAt, capAt);
+
+    // At the cap: refused, with the cap and when it is reached.
     await driver.clickButton(ALICE, { actionId: 'extend_sandbox', container });
     const refusal = await h.ephemeralTo(ALICE, /maximum lifetime/);
-    const cap = new Date((h.sandboxNamed('soon').readyAt ?? 0) + 120 * MINUTE).toISOString();
+    const cap = new Date(capAt).toISOString();
     assert.match(refusal.text, /soon cannot live past its maximum lifetime of 2h, reached at/);
     assert.ok(textOf(refusal).includes(cap), `names ${cap}: ${refusal.text}`);
-    assert.equal(h.sandboxNamed('soon').expiresAt, expiresAt + 60 * MINUTE, 'unchanged');
+    assert.equal(h.sandboxNamed('soon').expiresAt, capAt, 'unchanged');
 
     // Destroy now, then the stale Extend is answered politely and changes nothing.
     await driver.clickButton(ALICE, { actionId: 'destroy_sandbox', container });
@@ -80,7 +86,7 @@ describe('expiry warning DM', () => {
     assert.deepEqual(h.k3d.clusters(), []);
   });
 
-  it('when the same Extend button is used from App Home, then it works there too and refusals open a notice', async () => {
+  it('when the same Extend button is used from App Home, then it works there too, offers what is left before the lifetime cap, and nothing at the cap', async () => {
     const { fake, driver, app } = h;
     const sandbox = await h.activeSandbox('home-ext', '--ttl 10m');
     await driver.appHomeOpened(ALICE);
@@ -105,12 +111,20 @@ describe('expiry warning DM', () => {
       5000,
       () => 'extended',
     );
+    // Then the Home tab offers the 50m left before the cap, and once there, no Extend at all.
+    const homeShows = (what: string, shown: (blocks: string) => boolean) =>
+      waitUntil(
+        () => shown(JSON.stringify(fake.homeView(ALICE)?.blocks ?? [])) || undefined,
+        5000,
+        () => `a home view with ${what}: ${JSON.stringify(fake.homeView(ALICE)?.blocks)}`,
+      );
+    await homeShows('Extend 50m', (blocks) => blocks.includes('"text":"Extend 50m"'));
     await click();
-    await waitUntil(
-      () => fake.openModals(ALICE).find((v) => /maximum lifetime of 2h/.test(JSON.stringify(v.blocks))),
-      5000,
-      () => 'a notice modal with the cap',
+    await homeShows(
+      'no Extend',
+      (blocks) => blocks.includes('Kubeconfig') && !blocks.includes('extend_sandbox'),
     );
+    assert.equal(app.service.get(sandbox.id)?.expiresAt, (sandbox.readyAt ?? 0) + 120 * MINUTE);
   });
 });
 

@@ -25,7 +25,8 @@ export interface AppHomeInput {
   pending: Sandbox[] | undefined;
   /** Whether the core's policy lets this user approve the request (no buttons on one's own request). */
   mayApprove: (sandbox: Sandbox) => boolean;
-  extendByMs: number;
+  /** What an Extend click gives a sandbox now (less near its maximum lifetime; none at it). */
+  extensionMs: (sandbox: Sandbox) => number;
   now: number;
 }
 
@@ -44,7 +45,9 @@ function sandboxButtons(sandbox: Sandbox, input: AppHomeInput): Button[] {
         ...(sandbox.owner === input.userId
           ? [button(ACTION.sendKubeconfig, 'Kubeconfig', sandbox.id, { style: 'primary' })]
           : []),
-        button(ACTION.extendSandbox, `Extend ${formatDuration(input.extendByMs)}`, sandbox.id),
+        ...(input.extensionMs(sandbox) >= 60_000
+          ? [button(ACTION.extendSandbox, `Extend ${formatDuration(input.extensionMs(sandbox))}`, sandbox.id)]
+          : []),
         button(ACTION.runTests, 'Test', sandbox.id),
         destroy('Destroy', `The cluster *${sandbox.name}* and everything in it is deleted now.`),
       ];

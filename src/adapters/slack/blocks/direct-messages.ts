@@ -105,24 +105,35 @@ export function renderDestroyDelayedDm(sandbox: Sandbox): RenderedMessage {
   );
 }
 
-/** The expiry warning, with Extend and Destroy now buttons that work as long as the sandbox is active. */
-export function renderExpiringDm(sandbox: Sandbox, extendByMs: number, now: number): RenderedMessage {
+/**
+ * The expiry warning, with Extend and Destroy now buttons that work as long as the sandbox is active. Extend
+ * offers what a click gives (`extensionMs`: less near the maximum lifetime); at the cap there is none.
+ */
+export function renderExpiringDm(sandbox: Sandbox, extensionMs: number, now: number): RenderedMessage {
   const left =
     sandbox.expiresAt === null ? '' : ` in ${formatDuration(Math.max(0, sandbox.expiresAt - now))}`;
+  const canExtend = extensionMs >= 60_000;
+  const advice = canExtend
+    ? 'Extend it if you still need it; otherwise it is destroyed then.'
+    : 'It has reached its maximum lifetime and cannot be extended; it is destroyed then.';
   return {
     text: `Your sandbox ${sandbox.name} expires soon`,
     blocks: [
       section(
-        `:alarm_clock: Your sandbox *${sandbox.name}* expires${left}${sandbox.expiresAt === null ? '' : ` (${slackDate(sandbox.expiresAt)})`}. Extend it if you still need it; otherwise it is destroyed then.`,
+        `:alarm_clock: Your sandbox *${sandbox.name}* expires${left}${sandbox.expiresAt === null ? '' : ` (${slackDate(sandbox.expiresAt)})`}. ${advice}`,
         `expiring_${sandbox.id}_text`,
       ),
       {
         type: 'actions',
         block_id: `expiring_${sandbox.id}_actions`,
         elements: [
-          button(ACTION.extendSandbox, `Extend by ${formatDuration(extendByMs)}`, sandbox.id, {
-            style: 'primary',
-          }),
+          ...(canExtend
+            ? [
+                button(ACTION.extendSandbox, `Extend by ${formatDuration(extensionMs)}`, sandbox.id, {
+                  style: 'primary',
+                }),
+              ]
+            : []),
           button(ACTION.destroySandbox, 'Destroy now', sandbox.id, {
             style: 'danger',
             confirm: confirmDialog(

@@ -3,8 +3,8 @@ import { extendSandbox as extend } from '../operations.js';
 import { onClick } from './button-args.js';
 
 /**
- * Extend (by SANDBOX_EXTEND_BY), from the expiry warning DM or App Home. Past the lifetime cap the core
- * refuses with the cap and when it is reached; on a sandbox that is gone the answer says so politely.
+ * Extend (by SANDBOX_EXTEND_BY, or what the lifetime cap leaves), from the expiry warning DM or App Home. At the
+ * cap the core refuses with when it is reached; on a sandbox that is gone the answer says so politely.
  */
 export const extendSandbox = (deps: SlackDeps) =>
   onClick(deps, 'extend', async (actor, id) => extend(deps, actor, id));
