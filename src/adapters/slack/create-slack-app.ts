@@ -195,11 +195,14 @@ export function createSlackApp(deps: SlackAppDeps) {
       socketStarted = true;
       app.start().then(
         () => logger.info({}, 'Slack Socket Mode connected'),
-        (error: unknown) =>
+        (error: unknown) => {
+          const code = slackErrorCode(error);
+          deps.slackErrors.inc({ method: 'apps.connections.open', error: code });
           logger.error(
-            { err: (error as Error).message },
+            { error: code, err: (error as Error).message },
             'Slack Socket Mode could not connect: check SLACK_APP_TOKEN (an xapp- token with connections:write)',
-          ),
+          );
+        },
       );
     }
   }

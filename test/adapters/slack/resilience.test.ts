@@ -231,6 +231,33 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when SLACK_APP_TOKEN is wrong, then the bot says so in its log and /metrics counts the refused connection', async () => {
+    const lines: string[] = [];
+    const capture: Logger = {
+      debug() {},
+      info() {},
+      warn: (_o, m) => lines.push(`WARN ${m}`),
+      error: (o, m) => lines.push(`ERROR ${m} ${JSON.stringify(o)}`),
+    };
+    const h = await startSlackHarness({
+      env: { SLACK_APP_TOKEN: 'xapp-1-wrong' },
+      logger: capture,
+      awaitSocket: false,
+    });
+    try {
+      await waitUntil(
+        () => lines.find((l) => /ERROR Slack Socket Mode could not connect: check SLACK_APP_TOKEN/.test(l)),
+        5000,
+        () => `the failed connection in the log: ${lines.join('\n')}`,
+      );
+      const errors = await slackErrors(h.port);
+      assert.equal(errors.get('apps.connections.open invalid_auth'), 1, JSON.stringify([...errors]));
+      assert.ok(!lines.join('\n').includes('xapp-1-wrong'), 'the token is not logged');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when SLACK_APP_TOKEN is set, then the app goes to Socket Mode through SLACK_API_URL, mounts no HTTP route, and health stays up', async () => {
     const h = await startSlackHarness({ env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN } });
     try {

@@ -86,6 +86,8 @@ export interface HarnessOptions {
   /** Runs after the fakes are seeded and before the app starts (e.g. to make auth.test fail). */
   beforeStart?: (fake: FakeSlack) => void;
   logger?: Logger;
+  /** Socket Mode: whether to wait for the app to connect (default true; false when it is meant to fail). */
+  awaitSocket?: boolean;
 }
 
 export type SlackHarness = Awaited<ReturnType<typeof startSlackHarness>>;
@@ -145,7 +147,7 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
   const appUrl = `http://127.0.0.1:${port}/slack/events`;
   // With SLACK_APP_TOKEN the fake's requests go over Socket Mode, once the app has connected.
   const socketMode = app.slack?.mode === 'socket';
-  if (socketMode) {
+  if (socketMode && options.awaitSocket !== false) {
     await waitUntil(
       () => fake.socketModeConnections() > 0 || undefined,
       5000,
