@@ -61,6 +61,13 @@ export class SlackNotifier {
    * owner hears once that the delete is delayed.
    */
   private readonly destroyFailuresTold = new Map<string, string>();
+  /**
+   * Kubeconfig DMs the retry poll failed to deliver: failures in a row, and polls to pass the sandbox by. An owner
+   * Slack cannot reach (no such user, deactivated) fails at every poll while the sandbox lives, and each attempt
+   * is a kubeconfig read in the audit log, a failed call and a warning: after the nth failure in a row the next
+   * 2^(n-1) - 1 polls pass it by, at most 191 (retries every 16 minutes at the default 5-second poll).
+   */
+  private readonly deliveryRetries = new Map<string, { failures: number; skip: number }>();
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -317,15 +324,30 @@ export class SlackNotifier {
    */
   async deliverMissingKubeconfigs(): Promise<void> {
     const undelivered = this.deps.service.undeliveredKubeconfigs();
+    const ids = new Set(undelivered.map((s) => s.id));
+    for (const id of this.deliveryRetries.keys()) if (!ids.has(id)) this.deliveryRetries.delete(id);
     await Promise.all(
-      undelivered.map((s) =>
-        this.perSandbox.run(s.id, async () => {
-          if ((await this.deliverKubeconfig(s)) === 'sent') {
-            await this.thread(s, renderKubeconfigSentThread(s));
-          }
-        }),
-      ),
+      undelivered
+        .filter((s) => this.retryDue(s.id))
+        .map((s) =>
+          this.perSandbox.run(s.id, async () => {
+            const delivery = await this.deliverKubeconfig(s);
+            if (delivery === 'failed') {
+              const failures = (this.deliveryRetries.get(s.id)?.failures ?? 0) + 1;
+              this.deliveryRetries.set(s.id, { failures, skip: Math.min(2 ** (failures - 1), 192) - 1 });
+            }
+            if (delivery === 'sent') await this.thread(s, renderKubeconfigSentThread(s));
+          }),
+        ),
     );
+  }
+
+  /** Whether this poll retries the sandbox's kubeconfig DM, or passes it by (see deliveryRetries). */
+  private retryDue(id: string): boolean {
+    const retry = this.deliveryRetries.get(id);
+    if (!retry || retry.skip === 0) return true;
+    retry.skip--;
+    return false;
   }
 
   /**

@@ -118,6 +118,34 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when the owner of an active sandbox cannot be reached by DM, then the poll retries the kubeconfig less and less often, not every few seconds for its whole life', async () => {
+    // The poll is driven by hand below; the app's own would add attempts of its own.
+    const h = await startSlackHarness({ overrides: { queuePollMs: 3_600_000 } });
+    try {
+      // An agent files for a Slack user id that has the right shape but no user behind it (a typo, or gone).
+      const agent = { id: 'api:ci', isApprover: false, isAdmin: false };
+      const sandbox = h.app.service.request(agent, { name: 'no-dm' }, { via: 'api', onBehalfOf: 'U0GONE' });
+      h.app.service.approve({ id: BOB, isApprover: true, isAdmin: false }, sandbox.id);
+      await h.waitForStatus('no-dm', 'ACTIVE');
+      await h.app.events.idle();
+      const reads = () =>
+        h.app.store
+          .listAudit({ sandboxId: sandbox.id, limit: 1000 })
+          .filter((a) => a.action === 'kubeconfig_read').length;
+      const opens = () => h.fake.calls.filter((c) => c.method === 'conversations.open').length;
+      const [readsBefore, opensBefore] = [reads(), opens()];
+
+      for (let poll = 1; poll <= 20; poll++) await h.app.slack?.notifier.deliverMissingKubeconfigs();
+
+      // Tried at polls 1, 2, 4, 8 and 16: each try is a kubeconfig read in the audit log and a failed Slack call.
+      assert.equal(reads() - readsBefore, 5, 'kubeconfig reads audited by the 20 polls');
+      assert.equal(opens() - opensBefore, 5, 'DMs the 20 polls tried to open');
+      assert.equal(h.app.store.get(sandbox.id)?.status, 'ACTIVE');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when Slack fails while a sandbox becomes ready, then it is still ACTIVE, the failures are counted, and later notifications go out', async () => {
     const h = await startSlackHarness();
     try {
