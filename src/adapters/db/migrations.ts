@@ -135,4 +135,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sandboxes_queue ON sandboxes (decided_at, requested_at) WHERE status = 'QUEUED';
   DROP INDEX audit_events_sandbox;
   `,
+  // 8: a caller's history (MCP list_sandboxes with include_finished, for a token that may not see all): what they
+  // own goes by `sandboxes_owner_recent`, what they asked for on someone's behalf by this index, each read newest
+  // first up to the limit. Without it the list read all history in time order, looking for their rows. Written
+  // once per request, and only for a request filed on someone's behalf.
+  `
+  CREATE INDEX sandboxes_requester_recent ON sandboxes (requested_by, requested_at) WHERE requested_by <> owner;
+  `,
 ];

@@ -327,10 +327,6 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
         where.push('owner = ?');
         params.push(filter.owner);
       }
-      if (filter.ownedOrAskedBy !== undefined) {
-        where.push('(owner = ? OR requested_by = ?)');
-        params.push(filter.ownedOrAskedBy, filter.ownedOrAskedBy);
-      }
       if (filter.name !== undefined) {
         where.push('name = ?');
         params.push(filter.name);
@@ -339,8 +335,28 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
         where.push(`status IN (${placeholders(filter.statuses)})`);
         params.push(...filter.statuses);
       }
+      const newest = `ORDER BY requested_at DESC ${limitTo(filter.limit ?? 200)}`;
+      const who = filter.ownedOrAskedBy;
+      if (who !== undefined && !live) {
+        // Someone's history: the newest rows they own and the newest they asked for on another's behalf, each
+        // read from its own index up to the limit. An OR of the two would read all history, newest first.
+        const and = where.map((w) => ` AND ${w}`).join('');
+        const sql = `SELECT ${COLUMNS} FROM sandboxes WHERE rowid IN (
+          SELECT rowid FROM (SELECT rowid FROM sandboxes INDEXED BY sandboxes_owner_recent WHERE owner = ?${and} ${newest})
+          UNION ALL SELECT rowid FROM (SELECT rowid FROM sandboxes INDEXED BY sandboxes_requester_recent
+            WHERE requested_by = ? AND requested_by <> owner${and} ${newest})) ${newest}`;
+        return (
+          cached(sql)
+            .raw()
+            .all(who, ...params, who, ...params) as SandboxRow[]
+        ).map(toSandbox);
+      }
+      if (who !== undefined) {
+        where.push('(owner = ? OR requested_by = ?)');
+        params.push(who, who);
+      }
       const sql = `SELECT ${COLUMNS} FROM sandboxes ${live ? 'INDEXED BY sandboxes_live' : ''}
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC ${limitTo(filter.limit ?? 200)}`;
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${newest}`;
       return (
         cached(sql)
           .raw()

@@ -103,4 +103,66 @@ describe('the SQLite sandbox store', () => {
       db.close();
     }
   });
+
+  it("when someone who may not see everything lists their history, then it reads their own rows through indexes, not the whole table's history", () => {
+    const db = openDatabase(':memory:');
+    try {
+      // Everyone's finished sandboxes, one a minute; a few of them are the agent's, or filed by it for someone.
+      const insert =
+        db.prepare(`INSERT INTO sandboxes (id, approval_id, name, cluster_name, owner, requested_by,
+        requested_via, servers, agents, ttl_ms, status, requested_at, updated_at, closed_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'api', 1, 0, 3600000, 'DESTROYED', ?, ?, ?)`);
+      const mine = new Map([
+        [10, ['api:agent', 'api:agent']],
+        [500, ['U0ALICE', 'api:agent']],
+        [1200, ['api:agent', 'U0BOB']],
+        [1900, ['U0CAROL', 'api:agent']],
+      ]);
+      for (let i = 0; i < 2000; i++) {
+        const [owner, requester] = mine.get(i) ?? [`U0USER${i % 50}`, `U0USER${i % 50}`];
+        insert.run(
+          `sb-${i}`,
+          `ap-${i}`,
+          `n${i}`,
+          `sbx-n${i}`,
+          owner,
+          requester,
+          i * 60_000,
+          i * 60_000,
+          i * 60_000,
+        );
+      }
+      const statements: string[] = [];
+      const prepare = db.prepare.bind(db);
+      db.prepare = ((sql: string) => {
+        statements.push(sql);
+        return prepare(sql);
+      }) as typeof db.prepare;
+      const store = createSandboxStore(db);
+      statements.length = 0;
+
+      const history = store.list({ ownedOrAskedBy: 'api:agent', limit: 3 });
+
+      assert.deepEqual(
+        history.map((s) => s.name),
+        ['n1900', 'n1200', 'n500'],
+        'newest first, owned or asked for, up to the limit',
+      );
+      assert.deepEqual(
+        store.list({ ownedOrAskedBy: 'api:agent', limit: 50 }).map((s) => s.name),
+        ['n1900', 'n1200', 'n500', 'n10'],
+      );
+      for (const sql of statements) {
+        const plan = prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all('api:agent', 'api:agent')
+          .map((step) => (step as { detail: string }).detail);
+        assert.ok(
+          !plan.some((step) => /^SCAN sandboxes\b/.test(step)),
+          `no scan of every row: ${plan.join(' | ')}`,
+        );
+      }
+    } finally {
+      db.close();
+    }
+  });
 });
