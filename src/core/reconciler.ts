@@ -49,6 +49,8 @@ export class Reconciler {
   private previous: Promise<unknown> = Promise.resolve();
   /** Why the last pass could not list leftovers, if it could not. */
   private leftoversProblem: string | undefined;
+  /** Why each orphan still listed could not be deleted, as last told: the same failure is logged as an error once. */
+  private readonly orphanProblems = new Map<string, string>();
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
   private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
@@ -105,17 +107,32 @@ export class Reconciler {
         })
         .map((s) => s.clusterName),
     );
-    for (const cluster of clusters) {
-      if (!cluster.name.startsWith(clusterPrefix) || claimed.has(cluster.name)) continue;
+    const orphans = clusters
+      .map((c) => c.name)
+      .filter((name) => name.startsWith(clusterPrefix) && !claimed.has(name));
+    for (const name of this.orphanProblems.keys())
+      if (!orphans.includes(name)) this.orphanProblems.delete(name);
+    for (const name of orphans) {
       try {
-        await runtime.delete(cluster.name);
-        service.audit('system', 'orphan_deleted', null, { cluster: cluster.name });
-        report.orphansDeleted.push(cluster.name);
+        await runtime.delete(name);
+        service.audit('system', 'orphan_deleted', null, { cluster: name });
+        report.orphansDeleted.push(name);
+        this.orphanProblems.delete(name);
       } catch (error) {
-        logger.error(
-          { cluster: cluster.name, err: (error as Error).message },
-          'deleting an orphan cluster failed',
-        );
+        // One that will not go (a container Docker cannot remove) fails at every pass, a minute apart.
+        const problem = (error as Error).message;
+        if (this.orphanProblems.get(name) === problem) {
+          logger.debug(
+            { cluster: name, err: problem },
+            'deleting an orphan cluster failed again, the same way',
+          );
+        } else {
+          logger.error(
+            { cluster: name, err: problem },
+            'deleting an orphan cluster failed; the reconciler retries',
+          );
+        }
+        this.orphanProblems.set(name, problem);
       }
     }
     for (const name of leftovers) {

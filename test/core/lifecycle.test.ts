@@ -235,6 +235,29 @@ describe('reconciler', () => {
     assert.equal(warnings.length, 2, 'told again after it had worked in between');
   });
 
+  it('when an orphan cluster keeps failing to delete, then the error is logged once, not at every pass, and again when its reason changes', async () => {
+    const { logger, errors } = recordingLogger();
+    const { reconciler, runtime } = setup(logger);
+    runtime.clusters.set('sbx-stuck', { clusterName: 'sbx-stuck', servers: 1, agents: 0, apiPort: 7000 });
+    runtime.failDeletes = 1_000;
+    for (let pass = 0; pass < 5; pass++) await reconciler.run();
+    assert.deepEqual(errors, ['deleting an orphan cluster failed; the reconciler retries']);
+    assert.equal(
+      runtime.calls.filter((c) => c === 'delete sbx-stuck').length,
+      5,
+      'still tried at every pass',
+    );
+    const remove = runtime.delete.bind(runtime);
+    runtime.delete = async () => {
+      throw new Error('deleting sbx-stuck failed: Docker is not running');
+    };
+    await reconciler.run();
+    assert.equal(errors.length, 2, 'a new reason is told');
+    runtime.delete = remove;
+    runtime.failDeletes = 0;
+    assert.deepEqual((await reconciler.run()).orphansDeleted, ['sbx-stuck']);
+  });
+
   it('when a delete keeps failing, then the reconciler resumes it less and less often, and it ends at the next resume once deletes work again', async () => {
     const { reconciler, runtime, store, service, provisioner, clock, activeSandbox } = setup();
     const s = await activeSandbox('stuck');
