@@ -95,6 +95,8 @@ const apiTokens = z
                 ? []
                 : ['the name must be letters, digits, ".", "_" or "-"']),
               ...(token.length < 16 ? ['the token must be at least 16 characters'] : []),
+              // An Authorization header carries no whitespace inside its token, so such a token never matches.
+              ...(/\s/.test(token) ? ['the token must not contain spaces or tabs'] : []),
               ...(API_ROLES.includes(role as ApiRole)
                 ? []
                 : [`the role must be one of ${API_ROLES.join(', ')}`]),

@@ -120,6 +120,11 @@ describe('configuration', () => {
       ['ci/requester', 'ops/admin'],
     );
     assert.throws(() => loadConfig({ API_TOKENS: 'ci:short:requester' }), /at least 16 characters/);
+    // A Bearer header cannot carry it, so every call with it would be refused as having no token.
+    assert.throws(
+      () => loadConfig({ API_TOKENS: 'ci:0123456789 abcdef0123:requester' }),
+      /API_TOKENS: entry 1: the token must not contain spaces or tabs/,
+    );
   });
 
   it('when an API_TOKENS entry is malformed, then it is named by position and no token is ever printed', () => {
