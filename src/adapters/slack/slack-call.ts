@@ -45,6 +45,14 @@ export function slackErrorCode(error: unknown): string {
   }
 }
 
+/** What the operator can do about the failures a set-up mistake causes, said in the log line. */
+const FIXES: Record<string, string> = {
+  not_in_channel: 'invite the bot to the channel (/invite @the-bot in it)',
+  channel_not_found: 'check the channel id; a private channel must invite the bot (/invite @the-bot in it)',
+  is_archived: 'the channel is archived: unarchive it or name another',
+  missing_scope: "the app lacks a scope manifest.yml grants: update the app's manifest and reinstall it",
+};
+
 export function createSlackCall(deps: { slackErrors: SlackErrorCounter; logger: Logger }): SlackCall {
   return async (method, call, context = {}) => {
     try {
@@ -52,10 +60,11 @@ export function createSlackCall(deps: { slackErrors: SlackErrorCounter; logger: 
     } catch (error) {
       const code = slackErrorCode(error);
       deps.slackErrors.inc({ method, error: code });
+      const fix = FIXES[code];
       // The error's message only: request bodies (which may hold a kubeconfig) are never logged.
       deps.logger.warn(
         { ...context, method, error: code, err: error instanceof Error ? error.message : String(error) },
-        'Slack call failed',
+        fix ? `Slack call failed: ${fix}` : 'Slack call failed',
       );
       return undefined;
     }

@@ -4,6 +4,7 @@ import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { DEFAULT_APP_TOKEN, waitUntil } from '../../fakes/slack/fake-slack.js';
+import { recordingLogger } from '../../helpers/core-fixture.js';
 import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness, textOf } from './slack-harness.js';
 
 /** `slack_api_errors_total` samples from /metrics, as `method error` → count. */
@@ -254,6 +255,24 @@ describe('Slack resilience', () => {
       assert.equal(h.app.slack?.ready, false);
       const errors = await slackErrors(h.port);
       assert.equal(errors.get('auth.test invalid_auth'), 1, JSON.stringify([...errors]));
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when the bot was never invited to the approvers channel, then the request waits and the log says to invite it', async () => {
+    const { logger, warnings } = recordingLogger();
+    // #general exists, but the bot is not a member of it.
+    const h = await startSlackHarness({ env: { SLACK_APPROVERS_CHANNEL: GENERAL }, logger });
+    try {
+      await h.request(ALICE, 'create uninvited');
+      await waitUntil(
+        () => warnings.find((w) => /Slack call failed: invite the bot to the channel/.test(w)),
+        5000,
+        () => `the hint in the log; got: ${JSON.stringify(warnings)}`,
+      );
+      assert.equal(h.sandboxNamed('uninvited').status, 'PENDING_APPROVAL');
+      assert.ok(((await slackErrors(h.port)).get('chat.postMessage not_in_channel') ?? 0) >= 1);
     } finally {
       await h.stop();
     }
