@@ -19,12 +19,14 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export function recordingLogger() {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const logger: Logger = {
-    ...silentLogger,
-    warn: (_fields, message) => void warnings.push(message ?? ''),
-    error: (_fields, message) => void errors.push(message ?? ''),
+  /** Every warning and error with its fields, as logged: for checking that no secret is. */
+  const logged: string[] = [];
+  const record = (into: string[]) => (fields: object, message?: string) => {
+    into.push(message ?? '');
+    logged.push(`${message} ${JSON.stringify(fields)}`);
   };
-  return { logger, warnings, errors };
+  const logger: Logger = { ...silentLogger, warn: record(warnings), error: record(errors) };
+  return { logger, warnings, errors, logged };
 }
 
 export const alice: Actor = { id: 'U0ALICE', isApprover: false, isAdmin: false };

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
-import type { Logger } from '../../../src/core/ports.js';
 import { DEFAULT_APP_TOKEN, waitUntil } from '../../fakes/slack/fake-slack.js';
 import { recordingLogger } from '../../helpers/core-fixture.js';
 import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness, textOf } from './slack-harness.js';
@@ -221,16 +220,10 @@ describe('Slack resilience', () => {
   });
 
   it('when auth.test fails at start, then the bot still starts and serves health, Slack requests get 401 and the log says what to fix', async () => {
-    const lines: string[] = [];
-    const capture: Logger = {
-      debug() {},
-      info() {},
-      warn: (_o, m) => lines.push(`WARN ${m}`),
-      error: (_o, m) => lines.push(`ERROR ${m}`),
-    };
+    const { logger, errors } = recordingLogger();
     const h = await startSlackHarness({
       beforeStart: (fake) => fake.failAlways('auth.test', { ok: false, error: 'invalid_auth' }),
-      logger: capture,
+      logger,
     });
     try {
       assert.equal(h.app.slack?.ready, false);
@@ -239,8 +232,8 @@ describe('Slack resilience', () => {
       assert.equal(result.status, 401);
       assert.equal(h.app.service.getByName('nope'), undefined);
       assert.ok(
-        lines.some((l) => /ERROR Slack auth\.test failed.*check SLACK_BOT_TOKEN and SLACK_API_URL/.test(l)),
-        lines.join('\n'),
+        errors.some((l) => /^Slack auth\.test failed.*check SLACK_BOT_TOKEN and SLACK_API_URL/.test(l)),
+        errors.join('\n'),
       );
     } finally {
       await h.stop();
@@ -279,27 +272,21 @@ describe('Slack resilience', () => {
   });
 
   it('when SLACK_APP_TOKEN is wrong, then the bot says so in its log and /metrics counts the refused connection', async () => {
-    const lines: string[] = [];
-    const capture: Logger = {
-      debug() {},
-      info() {},
-      warn: (_o, m) => lines.push(`WARN ${m}`),
-      error: (o, m) => lines.push(`ERROR ${m} ${JSON.stringify(o)}`),
-    };
+    const { logger, errors, logged } = recordingLogger();
     const h = await startSlackHarness({
       env: { SLACK_APP_TOKEN: 'xapp-1-wrong' },
-      logger: capture,
+      logger,
       awaitSocket: false,
     });
     try {
       await waitUntil(
-        () => lines.find((l) => /ERROR Slack Socket Mode could not connect: check SLACK_APP_TOKEN/.test(l)),
+        () => errors.find((l) => /^Slack Socket Mode could not connect: check SLACK_APP_TOKEN/.test(l)),
         5000,
-        () => `the failed connection in the log: ${lines.join('\n')}`,
+        () => `the failed connection in the log: ${logged.join('\n')}`,
       );
-      const errors = await slackErrors(h.port);
-      assert.equal(errors.get('apps.connections.open invalid_auth'), 1, JSON.stringify([...errors]));
-      assert.ok(!lines.join('\n').includes('xapp-1-wrong'), 'the token is not logged');
+      const counted = await slackErrors(h.port);
+      assert.equal(counted.get('apps.connections.open invalid_auth'), 1, JSON.stringify([...counted]));
+      assert.ok(!logged.join('\n').includes('xapp-1-wrong'), 'the token is not logged');
     } finally {
       await h.stop();
     }
