@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
 import {
+  ADMIN,
   ALICE,
   APPROVALS,
   AUDIT,
@@ -162,7 +163,7 @@ describe('Slack approval flow', () => {
       () =>
         fake
           .thread(APPROVALS, approval.ts)
-          .some((m) => /Destroyed: destroyed by U0ALICE/.test(m.text + textOf(m))),
+          .some((m) => /Destroyed: destroyed by <@U0ALICE>/.test(m.text + textOf(m))),
       5000,
       () => 'a destroyed line in the thread',
     );
@@ -170,6 +171,67 @@ describe('Slack approval flow', () => {
       () => fake.messages(AUDIT).some((m) => /destroyed/.test(m.text)),
       5000,
       () => 'audit line',
+    );
+  });
+
+  it('when an admin destroys alice’s sandbox and alice withdraws a request in Slack, then her DMs, the approval message, its thread and the audit channel name who did it as a mention, not a bare user id', async () => {
+    const { fake, driver } = h;
+    const sandbox = await h.activeSandbox('taken-down');
+    await driver.command(ADMIN, 'destroy taken-down', { channelId: GENERAL });
+    const confirm = await h.ephemeralTo(ADMIN, /Destroy \*taken-down\*\?/);
+    await driver.clickButton(ADMIN, {
+      actionId: 'destroy_sandbox',
+      container: { type: 'message', channelId: GENERAL, messageTs: confirm.message_ts, isEphemeral: true },
+    });
+    await h.waitForStatus('taken-down', 'DESTROYED');
+    await h.dmTo(ALICE, /\*taken-down\* was destroyed \(destroyed by <@U0ADMIN> in Slack\)/);
+    const taken = await h.approvalMessage('taken-down');
+    await waitUntil(
+      () =>
+        fake
+          .thread(APPROVALS, taken.ts)
+          .some((m) => /Destroyed: destroyed by <@U0ADMIN> in Slack/.test(textOf(m))),
+      5000,
+      () => `the destroyed line in the thread: ${fake.thread(APPROVALS, taken.ts).map((m) => textOf(m))}`,
+    );
+
+    await h.request(ALICE, 'create withdrawn');
+    const withdrawn = await h.approvalMessage('withdrawn');
+    await driver.command(ALICE, 'cancel withdrawn', { channelId: GENERAL });
+    await h.dmTo(ALICE, /\*withdrawn\* was cancelled \(cancelled by <@U0ALICE> in Slack\)/);
+    await waitUntil(
+      () =>
+        /Cancelled\*.*: cancelled by <@U0ALICE> in Slack/.test(textOf(fake.message(APPROVALS, withdrawn.ts))),
+      5000,
+      () => `the message rewritten as cancelled: ${textOf(fake.message(APPROVALS, withdrawn.ts))}`,
+    );
+    const audit = () => fake.messages(AUDIT).map((m) => m.text);
+    await waitUntil(
+      () =>
+        audit().some((line) =>
+          /cancelled \*withdrawn\* of <@U0ALICE>: cancelled by <@U0ALICE> in Slack/.test(line),
+        ),
+      5000,
+      () => `the cancel in the audit channel: ${audit().join('\n')}`,
+    );
+    const destroyLines = audit().filter((line) => line.includes(sandbox.id));
+    assert.ok(
+      destroyLines.some((line) =>
+        /\*taken-down\* of <@U0ALICE> destroyed \(destroyed by <@U0ADMIN> in Slack\)/.test(line),
+      ),
+      destroyLines.join('\n'),
+    );
+
+    const seen = [
+      ...fake.messages(fake.dmChannelOf(ALICE)),
+      ...fake.thread(APPROVALS, taken.ts),
+      ...fake.thread(APPROVALS, withdrawn.ts),
+      ...fake.messages(AUDIT),
+    ].map((m) => textOf(m));
+    assert.deepEqual(
+      seen.filter((text) => /by U0[A-Z0-9]+ in Slack/.test(text)),
+      [],
+      'no bare user id',
     );
   });
 

@@ -1,6 +1,7 @@
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import { ACTION } from '../ids.js';
 import {
+  botNote,
   button,
   context,
   escapeText,
@@ -74,7 +75,10 @@ export type Decision = 'approved' | 'denied' | 'cancelled';
 
 /** The same message once decided: the outcome, who and when, and no buttons. */
 export function renderDecidedMessage(sandbox: Sandbox, decision: Decision, at: number): RenderedMessage {
-  const note = sandbox.decisionNote ? `: ${truncate(escapeText(sandbox.decisionNote), 500)}` : '';
+  const note = sandbox.decisionNote
+    ? // A denial's note is the approver's own words; a cancellation's is the bot's.
+      `: ${decision === 'denied' ? truncate(escapeText(sandbox.decisionNote), 500) : botNote(sandbox.decisionNote, 500)}`
+    : '';
   const outcome =
     decision === 'approved'
       ? `:white_check_mark: *Approved* by ${who(sandbox.decidedBy)} ${slackDate(sandbox.decidedAt ?? at)}`

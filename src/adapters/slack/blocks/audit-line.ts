@@ -1,7 +1,7 @@
 import type { SandboxEvent } from '../../../core/events.js';
 import { formatDuration } from '../../../core/sandbox.js';
 import { renderRequester } from './approval-message.js';
-import { escapeText, nodes, slackDate, truncate, who } from './text.js';
+import { botNote, escapeText, nodes, slackDate, truncate, who } from './text.js';
 
 /**
  * One concise line per event for the audit channel: who, what, which sandbox, outcome. Never a kubeconfig,
@@ -21,7 +21,7 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'denied':
         return `:no_entry: ${who(s.decidedBy)} denied ${of}${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
       case 'cancelled':
-        return `:heavy_multiplication_x: ${who(event.actor)} cancelled ${of}${s.decisionNote ? `: ${short(s.decisionNote)}` : ''}`;
+        return `:heavy_multiplication_x: ${who(event.actor)} cancelled ${of}${s.decisionNote ? `: ${botNote(s.decisionNote, 200)}` : ''}`;
       case 'creating':
         return `:construction: creating ${of} (attempt ${s.createAttempts})`;
       case 'ready':
@@ -33,11 +33,11 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'expiring':
         return `:alarm_clock: warned ${who(s.owner)} that ${name} expires${s.expiresAt === null ? '' : ` ${slackDate(s.expiresAt)}`}`;
       case 'destroying':
-        return `:wastebasket: ${who(event.actor)} is destroying ${of}${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
+        return `:wastebasket: ${who(event.actor)} is destroying ${of}${s.destroyReason ? ` (${botNote(s.destroyReason, 200)})` : ''}`;
       case 'destroyFailed':
         return `:warning: deleting ${of} failed (attempt ${event.attempt}): ${short(event.error)}`;
       case 'destroyed':
-        return `:white_circle: ${of} destroyed${s.destroyReason ? ` (${short(s.destroyReason)})` : ''}`;
+        return `:white_circle: ${of} destroyed${s.destroyReason ? ` (${botNote(s.destroyReason, 200)})` : ''}`;
       case 'testFinished':
         return `:test_tube: test suite ${short(event.result.suite, 50)} on ${name}: ${event.result.passed ? 'passed' : 'failed'}`;
     }

@@ -2,6 +2,7 @@ import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import { ACTION } from '../ids.js';
 import { renderRequester } from './approval-message.js';
 import {
+  botNote,
   button,
   confirmDialog,
   escapeText,
@@ -50,7 +51,7 @@ export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
 }
 
 export function renderCancelledDm(sandbox: Sandbox): RenderedMessage {
-  const why = sandbox.decisionNote ? ` (${truncate(escapeText(sandbox.decisionNote), 300)})` : '';
+  const why = sandbox.decisionNote ? ` (${botNote(sandbox.decisionNote, 300)})` : '';
   return simple(
     `:heavy_multiplication_x: Your sandbox request *${sandbox.name}* was cancelled${why}. Nothing was created.`,
     `Your sandbox request ${sandbox.name} was cancelled`,
@@ -90,7 +91,7 @@ export function renderExtendedDm(sandbox: Sandbox, previousExpiresAt: number): R
 }
 
 export function renderDestroyedDm(sandbox: Sandbox): RenderedMessage {
-  const why = sandbox.destroyReason ? ` (${truncate(escapeText(sandbox.destroyReason), 300)})` : '';
+  const why = sandbox.destroyReason ? ` (${botNote(sandbox.destroyReason, 300)})` : '';
   return simple(
     `:wastebasket: Your sandbox *${sandbox.name}* was destroyed${why}. Its kubeconfig no longer works.`,
     `Your sandbox ${sandbox.name} was destroyed`,

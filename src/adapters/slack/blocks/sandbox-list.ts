@@ -4,6 +4,7 @@ import { ACTION } from '../ids.js';
 import { renderRequester } from './approval-message.js';
 import { stepDuration } from './test-result.js';
 import {
+  botNote,
   button,
   context,
   escapeText,
@@ -62,9 +63,15 @@ export function renderSandboxStatus(
     facts.push(`Expires ${slackDate(sandbox.expiresAt)}`);
   }
   if (sandbox.failureReason) facts.push(`Failure: ${truncate(escapeText(sandbox.failureReason), 500)}`);
-  if (sandbox.destroyReason)
-    facts.push(`Destroy reason: ${truncate(escapeText(sandbox.destroyReason), 300)}`);
-  if (sandbox.decisionNote) facts.push(`Note: ${truncate(escapeText(sandbox.decisionNote), 300)}`);
+  if (sandbox.destroyReason) facts.push(`Destroy reason: ${botNote(sandbox.destroyReason, 300)}`);
+  if (sandbox.decisionNote) {
+    // A denial's note is the approver's own words; the others are the bot's.
+    const note =
+      sandbox.status === 'DENIED'
+        ? truncate(escapeText(sandbox.decisionNote), 300)
+        : botNote(sandbox.decisionNote, 300);
+    facts.push(`Note: ${note}`);
+  }
   if (lastTest) {
     facts.push(
       `Last test: *${escapeText(lastTest.suite)}* ${lastTest.passed ? 'passed' : 'failed'} ${slackDate(lastTest.finishedAt)} (${stepDuration(lastTest.finishedAt - lastTest.startedAt)})`,

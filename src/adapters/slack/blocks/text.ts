@@ -76,6 +76,14 @@ export function mentionIds(message: string): string {
   return escapeText(message).replace(/\b([UW](?=[A-Z0-9]*\d)[A-Z0-9]{2,})\b/g, '<@$1>');
 }
 
+/**
+ * A reason the bot wrote itself ("destroyed by U0123ABCD in Slack", "cancelled by …"), cut to `max`: the ids in
+ * it read as mentions, as in the core's messages. Not for free text, such as a denial reason.
+ */
+export function botNote(text: string, max: number): string {
+  return mentionIds(truncate(text, max));
+}
+
 /** A date Slack renders in the reader's time zone, with an ISO fallback for clients that cannot. */
 export function slackDate(ms: number, format = '{date_short_pretty} {time}'): string {
   return `<!date^${Math.floor(ms / 1000)}^${format}|${new Date(ms).toISOString()}>`;

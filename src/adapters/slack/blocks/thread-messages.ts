@@ -1,5 +1,6 @@
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import {
+  botNote,
   codeBlock,
   escapeText,
   isSlackUser,
@@ -80,7 +81,7 @@ export function renderExtendedThread(sandbox: Sandbox, previousExpiresAt: number
 }
 
 export function renderDestroyingThread(sandbox: Sandbox): RenderedMessage {
-  const why = sandbox.destroyReason ? ` (${truncate(escapeText(sandbox.destroyReason), 300)})` : '';
+  const why = sandbox.destroyReason ? ` (${botNote(sandbox.destroyReason, 300)})` : '';
   return { text: `Destroying ${sandbox.name}`, blocks: [section(`:wastebasket: Destroying${why}.`)] };
 }
 
@@ -97,6 +98,6 @@ export function renderDestroyFailedThread(attempt: number, error: string): Rende
 }
 
 export function renderDestroyedThread(sandbox: Sandbox): RenderedMessage {
-  const why = sandbox.destroyReason ? `: ${truncate(escapeText(sandbox.destroyReason), 300)}` : '';
+  const why = sandbox.destroyReason ? `: ${botNote(sandbox.destroyReason, 300)}` : '';
   return { text: `${sandbox.name} destroyed`, blocks: [section(`:white_circle: Destroyed${why}.`)] };
 }
