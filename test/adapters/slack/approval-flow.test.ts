@@ -235,6 +235,28 @@ describe('Slack approval flow', () => {
     );
   });
 
+  it('when an admin destroys alice’s sandbox, then the admin is told alice gets the DM that it is gone, and she does', async () => {
+    const { fake, driver } = h;
+    await h.activeSandbox('admin-gone');
+    await driver.command(ADMIN, 'destroy admin-gone', { channelId: GENERAL });
+    const confirm = await h.ephemeralTo(ADMIN, /Destroy \*admin-gone\*\?/);
+    await driver.clickButton(ADMIN, {
+      actionId: 'destroy_sandbox',
+      container: { type: 'message', channelId: GENERAL, messageTs: confirm.message_ts, isEphemeral: true },
+    });
+    const answer = await h.ephemeralTo(ADMIN, /Destroying \*admin-gone\*/);
+    assert.match(answer.text, /I will DM its owner, <@U0ALICE>, when it is gone\./);
+    assert.doesNotMatch(answer.text, /DM you/);
+    await h.waitForStatus('admin-gone', 'DESTROYED');
+    await h.dmTo(ALICE, /\*admin-gone\* was destroyed/);
+    await h.app.events.idle();
+    assert.deepEqual(
+      fake.messages(fake.dmChannelOf(ADMIN)).map((m) => m.text),
+      [],
+      'the admin gets no DM about it',
+    );
+  });
+
   it('when bob denies with a reason, then the message is rewritten and alice reads the reason', async () => {
     const { fake, driver } = h;
     await h.request(ALICE, 'create nope');

@@ -1,7 +1,7 @@
 import { InvalidInput, NotFound } from '../../../core/errors.js';
 import type { Actor } from '../../../core/policy.js';
 import { describeIssues, type Sandbox, sandboxNameSchema } from '../../../core/sandbox.js';
-import { type RenderedMessage, slackDate } from '../blocks/text.js';
+import { isSlackUser, type RenderedMessage, slackDate, who } from '../blocks/text.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { notice } from './replies.js';
 
@@ -49,11 +49,19 @@ export function extendSandbox(
 
 export function destroySandbox(deps: SlackDeps, actor: Actor, sandboxId: string): RenderedMessage {
   const sandbox = deps.service.destroy(actor, sandboxId, `destroyed by ${actor.id} in Slack`);
-  return notice(
-    sandbox.status === 'CANCELLED'
-      ? `:heavy_multiplication_x: The request for *${sandbox.name}* is withdrawn; nothing had been created.`
-      : `:wastebasket: Destroying *${sandbox.name}*. I will DM you when it is gone.`,
-  );
+  if (sandbox.status === 'CANCELLED') {
+    return notice(
+      `:heavy_multiplication_x: The request for *${sandbox.name}* is withdrawn; nothing had been created.`,
+    );
+  }
+  // The DM that it is gone goes to the owner, who is not always the one destroying it (an admin).
+  const told =
+    sandbox.owner === actor.id
+      ? ' I will DM you when it is gone.'
+      : isSlackUser(sandbox.owner)
+        ? ` I will DM its owner, ${who(sandbox.owner)}, when it is gone.`
+        : '';
+  return notice(`:wastebasket: Destroying *${sandbox.name}*.${told}`);
 }
 
 export function cancelRequest(deps: SlackDeps, actor: Actor, sandboxId: string): RenderedMessage {
