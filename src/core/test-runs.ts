@@ -2,7 +2,7 @@ import { Conflict, Forbidden, InvalidInput, NotFound } from './errors.js';
 import type { SandboxEvents, TestResultSummary } from './events.js';
 import { type Actor, mayView, SYSTEM_ACTOR } from './policy.js';
 import type { SandboxStore, SmokeTester } from './ports.js';
-import type { SandboxService } from './sandbox-service.js';
+import { describeState, type SandboxService } from './sandbox-service.js';
 
 export interface TestRunsDeps {
   service: SandboxService;
@@ -41,6 +41,9 @@ export class TestRuns {
     }
     if (this.running.has(sandbox.id)) {
       throw new Conflict(`A test run for ${sandbox.name} is already in progress; wait for its result.`);
+    }
+    if (sandbox.status !== 'ACTIVE') {
+      throw new Conflict(`${sandbox.name} ${describeState(sandbox)}; only an active sandbox can be tested.`);
     }
     const kubeconfig = service.kubeconfig(SYSTEM_ACTOR, sandbox.id, `test:${suite} for ${actor.id}`);
     // The whole run, storing included, is tracked, so idle() can wait until its result is safely stored.

@@ -123,7 +123,7 @@ describe('/sandbox commands', () => {
     [
       ALICE,
       'test waiting',
-      /waiting is waiting for approval; a kubeconfig exists only while it is active/,
+      /waiting is waiting for approval; only an active sandbox can be tested\./,
       /Usage/,
     ],
   ];
