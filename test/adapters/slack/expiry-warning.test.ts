@@ -68,7 +68,13 @@ describe('expiry warning DM', () => {
     const refusal = await h.ephemeralTo(ALICE, /maximum lifetime/);
     const cap = new Date(capAt).toISOString();
     assert.match(refusal.text, /soon cannot live past its maximum lifetime of 2h, reached at/);
-    assert.ok(textOf(refusal).includes(cap), `names ${cap}: ${refusal.text}`);
+    // In the reader's time zone, with the UTC time only as the fallback of clients that cannot show dates.
+    assert.ok(
+      textOf(refusal).includes(
+        `reached at <!date^${Math.floor(capAt / 1000)}^{date_short_pretty} {time}|${cap}>`,
+      ),
+      `names ${cap} as a Slack date: ${textOf(refusal)}`,
+    );
     assert.equal(h.sandboxNamed('soon').expiresAt, capAt, 'unchanged');
 
     // Destroy now, then the stale Extend is answered politely and changes nothing.

@@ -1,14 +1,19 @@
 import { SandboxError } from '../../../core/errors.js';
 import { renderNoticeModal } from '../blocks/modals.js';
-import { mentionIds, type RenderedMessage, section } from '../blocks/text.js';
+import { mentionIds, type RenderedMessage, section, slackDate } from '../blocks/text.js';
 import type { SlackDeps } from '../slack-deps.js';
 
+/** A time as the core words it for every door (ISO 8601, UTC). */
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b/g;
+
 /**
- * How listeners answer. A core refusal (SandboxError) is shown as the core worded it; anything else is a bug
- * or an outage, logged in full and shown short.
+ * How listeners answer. A core refusal (SandboxError) is shown as the core worded it, its ids as mentions and
+ * its times in the reader's zone; anything else is a bug or an outage, logged in full and shown short.
  */
 export function describeError(error: unknown, deps: Pick<SlackDeps, 'logger'>, context: object = {}): string {
-  if (error instanceof SandboxError) return mentionIds(error.message);
+  if (error instanceof SandboxError) {
+    return mentionIds(error.message).replace(ISO_TIME, (iso) => slackDate(Date.parse(iso)));
+  }
   deps.logger.error({ ...context, err: error }, 'Slack request failed');
   return 'Something went wrong on our side and it has been logged. Try again in a moment, or ask an admin.';
 }
