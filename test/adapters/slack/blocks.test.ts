@@ -131,6 +131,20 @@ describe('Slack renderers stay within Block Kit limits', () => {
     assert.doesNotMatch(renderAuditLine({ type: 'requested', sandbox: s }), /\n|<!channel>/);
   });
 
+  it('when counts and durations are one, then the wording is singular, and the audit channel and the thread give the same ready time', () => {
+    const s = sandbox({});
+    assert.equal(renderSandboxList([s], NOW, false).text, '1 sandbox');
+    assert.equal(renderSandboxList(many(3), NOW, false).text, '3 sandboxes');
+    assert.match(
+      renderAuditLine({ type: 'ready', sandbox: s, durationMs: 400 }),
+      /is ready after 1 second ·/,
+    );
+    assert.match(
+      renderAuditLine({ type: 'ready', sandbox: s, durationMs: 95_000 }),
+      /is ready after 95 seconds ·/,
+    );
+  });
+
   it('when a sandbox has reached its lifetime cap, then its expiry warning offers Destroy but no Extend, and says why', () => {
     const s = sandbox({ expiresAt: NOW + 10 * 60_000 });
     const atCap = renderExpiringDm(s, 0, NOW);

@@ -1,7 +1,7 @@
 import type { SandboxEvent } from '../../../core/events.js';
 import { formatDuration } from '../../../core/sandbox.js';
 import { renderRequester } from './approval-message.js';
-import { botNote, escapeText, nodes, slackDate, truncate, who } from './text.js';
+import { botNote, escapeText, inSeconds, nodes, slackDate, truncate, who } from './text.js';
 
 /**
  * One concise line per event for the audit channel: who, what, which sandbox, outcome. Never a kubeconfig,
@@ -25,7 +25,7 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'creating':
         return `:construction: creating ${of} (attempt ${s.createAttempts})`;
       case 'ready':
-        return `:rocket: ${of} is ready after ${Math.round(event.durationMs / 1000)}s`;
+        return `:rocket: ${of} is ready after ${inSeconds(event.durationMs)}`;
       case 'failed':
         return `:red_circle: ${of} failed: ${short(s.failureReason)}`;
       case 'extended':

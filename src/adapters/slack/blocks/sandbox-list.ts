@@ -10,6 +10,7 @@ import {
   escapeText,
   type KnownBlock,
   nodes,
+  plural,
   type RenderedMessage,
   section,
   slackDate,
@@ -45,7 +46,7 @@ export function renderSandboxList(sandboxes: Sandbox[], now: number, all: boolea
   // One section per 20 lines keeps each under the 3000-character limit.
   for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
   if (sandboxes.length > LIST_LIMIT) blocks.push(context(`…and ${sandboxes.length - LIST_LIMIT} more.`));
-  return { text: `${sandboxes.length} sandboxes`, blocks };
+  return { text: plural(sandboxes.length, 'sandbox', 'sandboxes'), blocks };
 }
 
 /** `/sandbox status`: everything about one sandbox a person may want, without the kubeconfig. */

@@ -5,6 +5,7 @@ import {
   escapeText,
   type KnownBlock,
   LIMITS,
+  plural,
   type RenderedMessage,
   section,
   truncate,
@@ -38,7 +39,7 @@ export function renderTestResult(sandbox: Sandbox, result: TestResultSummary): R
   for (const [i, step] of result.steps.entries()) {
     const line = `${step.passed ? ':white_check_mark:' : ':x:'} ${truncate(escapeText(step.name), 120)} — ${stepDuration(step.durationMs)}`;
     if (length + line.length + 40 > LIMITS.sectionText) {
-      lines.push(`…and ${result.steps.length - i} more steps`);
+      lines.push(`…and ${plural(result.steps.length - i, 'more step')}`);
       break;
     }
     lines.push(line);

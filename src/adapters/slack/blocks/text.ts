@@ -89,8 +89,13 @@ export function slackDate(ms: number, format = '{date_short_pretty} {time}'): st
   return `<!date^${Math.floor(ms / 1000)}^${format}|${new Date(ms).toISOString()}>`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** `1 second`, `95 seconds`: a duration in whole seconds, never 0. */
+export function inSeconds(ms: number): string {
+  return plural(Math.max(1, Math.round(ms / 1000)), 'second');
 }
 
 /** `1 server, 2 agents` */

@@ -3,9 +3,9 @@ import {
   botNote,
   codeBlock,
   escapeText,
+  inSeconds,
   isSlackUser,
   nodes,
-  plural,
   type RenderedMessage,
   section,
   slackDate,
@@ -32,14 +32,13 @@ export function renderCreatingThread(sandbox: Sandbox): RenderedMessage {
 
 /** Posted at once; the kubeconfig's fate follows in its own line, except for an API owner, who gets no DM. */
 export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
-  const seconds = Math.max(1, Math.round(durationMs / 1000));
   const api = isSlackUser(sandbox.owner)
     ? ''
     : ` The kubeconfig is not sent by DM: ${who(sandbox.owner)} is an API client and fetches it through the API.`;
   const expires = sandbox.expiresAt === null ? '' : ` It expires ${slackDate(sandbox.expiresAt)}.`;
   return {
-    text: `${sandbox.name} is ready after ${plural(seconds, 'second')}`,
-    blocks: [section(`:rocket: Ready after ${plural(seconds, 'second')}.${api}${expires}`)],
+    text: `${sandbox.name} is ready after ${inSeconds(durationMs)}`,
+    blocks: [section(`:rocket: Ready after ${inSeconds(durationMs)}.${api}${expires}`)],
   };
 }
 
