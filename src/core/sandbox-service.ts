@@ -49,8 +49,10 @@ export interface RequestOptions {
 
 const newId = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).toString('hex')}`;
 
-const notIn = (sandbox: Sandbox, verb: string) =>
-  new Conflict(`Cannot ${verb} ${sandbox.name}: it ${describeState(sandbox)}.`);
+const notIn = (sandbox: Sandbox, verb: string) => {
+  const instead = verb === 'cancel' && sandbox.status === 'ACTIVE' ? '; destroy it instead' : '';
+  return new Conflict(`Cannot ${verb} ${sandbox.name}: it ${describeState(sandbox)}${instead}.`);
+};
 
 /**
  * Refuses at once, before any write transaction, what the compare-and-set would refuse: a decision on a

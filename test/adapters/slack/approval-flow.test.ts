@@ -375,7 +375,10 @@ describe('Slack approval flow', () => {
       () => 'the message rewritten as cancelled',
     );
     assert.doesNotMatch(textOf(fake.message(APPROVALS, approval.ts)), /approve_request/);
-    await h.dmTo(ALICE, /\*waiting\* was cancelled \(nobody approved it within 24h\)/);
+    await h.dmTo(
+      ALICE,
+      /\*waiting\* was cancelled \(nobody approved it within 24h\)\. Nothing was created\. You can ask again with `\/sandbox create waiting`/,
+    );
   });
 
   it('when a request has a bad signature or a stale timestamp, then it gets 401, nothing changes and /metrics counts the refusals', async () => {

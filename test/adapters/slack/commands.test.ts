@@ -109,7 +109,7 @@ describe('/sandbox commands', () => {
     [
       ALICE,
       'cancel live',
-      /Cannot cancel live: it (was already approved by <@U0BOB> and )?is active/,
+      /Cannot cancel live: it (was already approved by <@U0BOB> and )?is active; destroy it instead\./,
       /Usage: `\/sandbox cancel/,
     ],
     [ALICE, 'test', /`test` needs the name of a sandbox/, /Usage: `\/sandbox test &lt;name&gt; \[suite\]`/],

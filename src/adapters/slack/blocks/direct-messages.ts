@@ -52,8 +52,11 @@ export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
 
 export function renderCancelledDm(sandbox: Sandbox): RenderedMessage {
   const why = sandbox.decisionNote ? ` (${botNote(sandbox.decisionNote, 300)})` : '';
+  // Cancelled by the approval timeout, not by a person: the requester may still want it.
+  const again =
+    sandbox.decidedBy === 'system' ? ` You can ask again with \`/sandbox create ${sandbox.name}\`.` : '';
   return simple(
-    `:heavy_multiplication_x: Your sandbox request *${sandbox.name}* was cancelled${why}. Nothing was created.`,
+    `:heavy_multiplication_x: Your sandbox request *${sandbox.name}* was cancelled${why}. Nothing was created.${again}`,
     `Your sandbox request ${sandbox.name} was cancelled`,
   );
 }
