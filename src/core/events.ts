@@ -18,7 +18,7 @@ export type SandboxEvent =
   | { type: 'destroying'; sandbox: Sandbox; actor: string }
   | { type: 'destroyFailed'; sandbox: Sandbox; attempt: number; error: string }
   | { type: 'destroyed'; sandbox: Sandbox }
-  | { type: 'testFinished'; sandbox: Sandbox; result: TestResultSummary };
+  | { type: 'testFinished'; sandbox: Sandbox; result: TestResultSummary; actor: string };
 
 /** The part of a smoke-test result other components need; the full result lives with the smoke adapter. */
 export interface TestResultSummary {

@@ -55,7 +55,12 @@ export class TestRuns {
           store.saveTestResult(sandbox.id, summary);
           service.audit(actor, 'tested', sandbox, { suite, passed: summary.passed });
         });
-        events.emit({ type: 'testFinished', sandbox: service.get(sandbox.id) ?? sandbox, result: summary });
+        events.emit({
+          type: 'testFinished',
+          sandbox: service.get(sandbox.id) ?? sandbox,
+          result: summary,
+          actor: actor.id,
+        });
         return summary;
       } finally {
         this.running.delete(sandbox.id);

@@ -158,7 +158,10 @@ export class SlackNotifier {
         break;
       case 'testFinished': {
         const result = renderTestResult(sandbox, event.result);
-        steps.push(this.thread(sandbox, result, () => this.dm(sandbox.owner, result)));
+        // Whoever ran the tests in Slack gets the result by DM as well: the thread is in the approvers' channel,
+        // which they may not be in. Without a thread the owner gets it by DM.
+        const toOwner = async () => event.actor === sandbox.owner || this.dm(sandbox.owner, result);
+        steps.push(this.thread(sandbox, result, toOwner), this.dm(event.actor, result));
         break;
       }
     }

@@ -5,6 +5,7 @@ import { createSlackDriver } from '../../fakes/slack/slack-driver.js';
 import {
   ALICE,
   APPROVALS,
+  AUDIT,
   BOB,
   DAVE,
   GENERAL,
@@ -264,14 +265,17 @@ describe('/sandbox commands', () => {
     }
   });
 
-  it('when alice runs a test suite, then one message in the request thread lists each step, the verdict and a failed step’s stderr', async () => {
+  it('when alice runs a test suite, then one message in the request thread and one DM to her list each step, the verdict and a failed step’s stderr', async () => {
     const approval = await h.approvalMessage('live');
     h.smokeTester.fail = true;
     const reply = await ask(ALICE, 'test live nodes');
     assert.match(
       reply,
-      /Running the \*nodes\* tests on \*live\*; the results will appear in the request’s thread/,
+      /Running the \*nodes\* tests on \*live\*; the results will come by DM and in the request’s thread/,
     );
+    // She may not be in the approvers' channel, where the thread is.
+    const dm = await h.dmTo(ALICE, /Test suite \*nodes\* on \*live\*: :x: \*failed\*/);
+    assert.match(textOf(dm), /:x: deploy nginx — 30\.0s/);
     const result = await waitUntil(
       () => h.fake.thread(APPROVALS, approval.ts).find((m) => /Test suite/.test(textOf(m))),
       5000,
@@ -282,6 +286,14 @@ describe('/sandbox commands', () => {
     assert.match(text, /:white_check_mark: nodes ready — 850ms/);
     assert.match(text, /:x: deploy nginx — 30\.0s/);
     assert.match(text, /```\\nerror: timed out waiting for the condition on deployments\/smoke\\n```/);
+    await waitUntil(
+      () =>
+        h.fake
+          .messages(AUDIT)
+          .find((m) => /<@U0ALICE> ran the test suite nodes on \*live\*: failed/.test(m.text)),
+      5000,
+      () => `the audit line naming who ran it: ${JSON.stringify(h.fake.messages(AUDIT).map((m) => m.text))}`,
+    );
     h.smokeTester.fail = false;
   });
 

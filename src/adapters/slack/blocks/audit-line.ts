@@ -39,7 +39,7 @@ export function renderAuditLine(event: SandboxEvent): string {
       case 'destroyed':
         return `:white_circle: ${of} destroyed${s.destroyReason ? ` (${botNote(s.destroyReason, 200)})` : ''}`;
       case 'testFinished':
-        return `:test_tube: test suite ${short(event.result.suite, 50)} on ${name}: ${event.result.passed ? 'passed' : 'failed'}`;
+        return `:test_tube: ${who(event.actor)} ran the test suite ${short(event.result.suite, 50)} on ${name}: ${event.result.passed ? 'passed' : 'failed'}`;
     }
   })();
   return `${line} · \`${s.id}\``;

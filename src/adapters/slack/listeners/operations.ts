@@ -71,7 +71,7 @@ export function cancelRequest(deps: SlackDeps, actor: Actor, sandboxId: string):
 
 /**
  * Starts a test run and answers as soon as it is running (or refused). The result arrives later as a
- * `testFinished` event, which the notifier posts in the request's thread.
+ * `testFinished` event, which the notifier DMs to whoever ran it and posts in the request's thread.
  */
 export function startTests(
   deps: SlackDeps,
@@ -83,8 +83,8 @@ export function startTests(
   result.catch((error: unknown) => {
     deps.logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'test run failed to complete');
   });
-  const where = sandbox.approvalMessage ? 'in the request’s thread' : 'by DM';
+  const where = sandbox.approvalMessage ? 'by DM and in the request’s thread' : 'by DM';
   return notice(
-    `:test_tube: Running the *${suite ?? 'smoke'}* tests on *${sandbox.name}*; the results will appear ${where}.`,
+    `:test_tube: Running the *${suite ?? 'smoke'}* tests on *${sandbox.name}*; the results will come ${where}.`,
   );
 }
