@@ -72,7 +72,7 @@ describe('App Home', () => {
     const view = await openHome(BOB);
     const waiting = h.sandboxNamed('home-wait');
     assert.match(JSON.stringify(view.blocks), /Waiting for approval/);
-    assert.match(JSON.stringify(view.blocks), /\*home-wait\* for <@U0ALICE>/);
+    assert.match(JSON.stringify(view.blocks), /\*home-wait\* from <@U0ALICE>/);
     assert.deepEqual(buttonsOf(view, `pending_${waiting.id}_actions`), ['approve_request', 'deny_request']);
 
     await h.driver.clickButton(BOB, {

@@ -113,7 +113,7 @@ export function renderAppHome(input: AppHomeInput): HomeView {
       const reason = sandbox.reason ? `\n>${truncate(escapeText(sandbox.reason), 300)}` : '';
       blocks.push(
         section(
-          `*${sandbox.name}* for ${renderRequester(sandbox)} · ${nodes(sandbox)} · ${formatDuration(sandbox.ttlMs)}${reason}`,
+          `*${sandbox.name}* from ${renderRequester(sandbox)} · ${nodes(sandbox)} · ${formatDuration(sandbox.ttlMs)}${reason}`,
           `pending_${sandbox.id}_info`,
         ),
       );
