@@ -382,6 +382,8 @@ export class SandboxService {
 
   /** Moves the oldest QUEUED sandbox to CREATING with a free API port; undefined when nothing is queued. */
   claimNextQueued(avoidPorts: ReadonlySet<number> = new Set()): Sandbox | undefined {
+    // Nothing queued, the usual answer to the 5 s poll, is read without taking the write lock.
+    if (this.store.queued(1).length === 0) return undefined;
     const claimed = this.store.transaction(() => {
       const [next] = this.store.queued(1);
       if (!next) return undefined;

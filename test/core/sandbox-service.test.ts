@@ -207,7 +207,7 @@ describe('SandboxService', () => {
     const other = openDatabase(file);
     other.exec('BEGIN IMMEDIATE');
     try {
-      // Refusals come from reads; waiting for the lock would end in SQLITE_BUSY after busy_timeout (5 s).
+      // Refusals come from reads; waiting for the lock would end in SQLITE_BUSY after busy_timeout (1 s).
       assert.throws(() => service.request(alice, { name: 'two' }, { via: 'slack' }), QuotaExceeded);
       assert.throws(() => service.request(carol, { name: 'one' }, { via: 'slack' }), Conflict);
       assert.throws(() => service.approve(carol, s.id), /already approved by U0BOB/);

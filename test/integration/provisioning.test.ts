@@ -262,7 +262,7 @@ describe('provisioning through the fake k3d', () => {
     try {
       const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
       locker.exec('BEGIN EXCLUSIVE');
-      // A lease renewal waits out its 5 s busy timeout and fails; the lock goes once that has happened.
+      // A lease renewal waits out its 1 s busy timeout and fails; the lock goes once that has happened.
       let released = false;
       setTimeout(() => {
         locker.exec('COMMIT');

@@ -6,6 +6,16 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * How long a write waits for another process's write lock once the database is open. better-sqlite3 waits
+ * synchronously, and the whole process with it: every Slack ack, request and /healthz. The bots' own
+ * transactions hold the lock for milliseconds; one held longer is an outside writer (a sqlite3 shell, a backup
+ * tool) that waiting would not outlast. At 5 s, the lease and queue timers alone kept the bot frozen for as
+ * long as such a writer held on; at 1 s a command has room for a timer's wait and its own within Slack's 3 s
+ * for an ack. Opening and migrating wait 5 s, before anything is served.
+ */
+const WRITE_LOCK_WAIT_MS = 1000;
+
 /** Raised when the database cannot be opened or migrated; main.ts prints its message and exits non-zero. */
 export class DatabaseOpenError extends StartupError {
   override name = 'DatabaseOpenError';
@@ -27,6 +37,7 @@ export function openDatabase(file: string): Db {
     // A statement that changes many rows inside a transaction keeps its undo journal here, not in a temp file.
     db.pragma('temp_store = MEMORY');
     migrate(db);
+    db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
     return db;
   } catch (error) {
     db?.close();

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { DEFAULT_APP_TOKEN, waitUntil } from '../../fakes/slack/fake-slack.js';
@@ -184,6 +186,35 @@ describe('Slack resilience', () => {
       );
       app.service.extend({ id: ALICE, isApprover: false, isAdmin: false }, sandbox.id, 30 * 60_000);
       await h.dmTo(ALICE, /\*outage\* was extended by 30m/);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it("when another process holds the database's write lock, then a command that writes is answered in its ack that it failed, changes nothing, and works once the lock is gone; the queue poll does not wait for the lock", async () => {
+    const h = await startSlackHarness();
+    try {
+      const locker = new Database(path.join(h.config.dataDir, 'sandbox-bot.db'));
+      locker.exec('BEGIN EXCLUSIVE');
+      try {
+        // better-sqlite3 waits for a lock with the whole process: every ack and request stands still meanwhile.
+        // A write gives up within a second, inside Slack's 3 s for an ack even behind a timer's own wait.
+        assert.ok((h.app.db.pragma('busy_timeout', { simple: true }) as number) <= 1000);
+        // Nothing queued: the 5 s poll answers from a read instead of waiting for the lock (and failing).
+        h.app.provisioner.pump();
+        const refused = await h.driver.command(ALICE, 'create locked');
+        assert.equal(refused.status, 200);
+        assert.match(refused.text, /Something went wrong on our side.*Try again in a moment/);
+        assert.doesNotMatch(refused.text, /waiting for approval/);
+        const list = await h.driver.command(ALICE, 'list');
+        assert.match(list.text, /No sandboxes/, 'reads are still answered');
+      } finally {
+        locker.exec('COMMIT');
+        locker.close();
+      }
+      assert.equal(h.app.service.getByName('locked'), undefined, 'nothing was filed');
+      const filed = await h.driver.command(ALICE, 'create locked');
+      assert.match(filed.text, /is waiting for approval/);
     } finally {
       await h.stop();
     }
