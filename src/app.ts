@@ -60,7 +60,18 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   const clock = overrides.clock ?? systemClock;
   const db = openDatabase(config.databaseFile);
   const store = createSandboxStore(db, () => clock.now());
-  const vault = createVault(loadEncryptionKey(config.dataDir, config.encryptionKey));
+  const vault = createVault(
+    loadEncryptionKey(config.dataDir, config.encryptionKey, {
+      // Only live sandboxes keep a kubeconfig (a final state clears it), so one row of the live index will do.
+      sample: db
+        .prepare<[], string>(
+          'SELECT kubeconfig_enc FROM sandboxes WHERE closed_at IS NULL AND kubeconfig_enc IS NOT NULL LIMIT 1',
+        )
+        .pluck()
+        .get(),
+      databaseFile: config.databaseFile,
+    }),
+  );
   const events = new SandboxEvents(logger);
   const metrics = createMetrics(() => store.countByStatus());
   metrics.subscribe(events);

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { alice, bob, waitFor } from '../helpers/core-fixture.js';
+import { startTestApp } from '../helpers/test-app.js';
 
 const MAIN = path.resolve('src/main.ts');
 
@@ -137,6 +140,41 @@ describe('start-up', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Cannot read the encryption key .*encryption\.key/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('when the encryption key file is lost or replaced while the database holds kubeconfigs, then it refuses to start, says to restore the key, and makes no new one', async () => {
+    const dir = tempDir();
+    const keyFile = path.join(dir, 'encryption.key');
+    const first = await startTestApp({ dataDir: dir });
+    const s = first.app.service.request(alice, { name: 'keyed' }, { via: 'slack' });
+    first.app.service.approve(bob, s.id);
+    await waitFor(() => first.app.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    await first.stop();
+    const key = readFileSync(keyFile, 'utf8');
+
+    // Deleted while the bot ran (it had read it at start): a new key would leave every stored kubeconfig unreadable.
+    rmSync(keyFile);
+    const missing = await runMain({ DATA_DIR: dir }, ['serve'], 0);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /encryption\.key is missing, but .*sandbox-bot\.db holds kubeconfigs encrypted with it: restore it from a backup/,
+    );
+    assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(keyFile), false, 'no new key was made');
+
+    writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const replaced = await runMain({ DATA_DIR: dir }, ['serve'], 0);
+    assert.equal(replaced.code, 1);
+    assert.match(replaced.stderr, /does not open the kubeconfigs stored in .*encrypted with another key/);
+
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    const restored = await startTestApp({ dataDir: dir });
+    try {
+      assert.match(restored.app.service.kubeconfig(alice, s.id), /^apiVersion: v1/);
+    } finally {
+      await restored.stop();
+    }
   });
 
   it('when an unknown command is given, then the usage is printed and it exits 2', async () => {

@@ -41,14 +41,33 @@ export function createVault(key: Buffer): Vault {
   };
 }
 
+/** What the database holds that a key must open, so a key that cannot is refused at start. */
+export interface StoredKubeconfigs {
+  /** One kubeconfig ciphertext from the database, if it holds any. */
+  sample: string | undefined;
+  databaseFile: string;
+}
+
 /**
  * The key from SANDBOX_ENCRYPTION_KEY when set; otherwise the key file in DATA_DIR, generated on first start
- * with mode 0600. A key file readable by others is tightened, since it guards every stored kubeconfig.
+ * with mode 0600. A key file readable by others is tightened, since it guards every stored kubeconfig. A key
+ * that does not open the kubeconfigs already stored (a key file lost or left out of a restore, the variable
+ * dropped) is refused, and none is generated over them: each owner would get an error for their kubeconfig,
+ * and the ones stored from then on could not be read with the old key once it was back.
  */
-export function loadEncryptionKey(dataDir: string, configuredKey: Buffer | undefined): Buffer {
-  if (configuredKey) return configuredKey;
+export function loadEncryptionKey(
+  dataDir: string,
+  configuredKey: Buffer | undefined,
+  stored: StoredKubeconfigs,
+): Buffer {
   const file = path.join(dataDir, KEY_FILE_NAME);
-  if (existsSync(file)) return readKeyFile(file);
+  if (configuredKey) return opening(stored, configuredKey, 'SANDBOX_ENCRYPTION_KEY');
+  if (existsSync(file)) return opening(stored, readKeyFile(file), file);
+  if (stored.sample !== undefined) {
+    throw new StartupError(
+      `The encryption key ${file} is missing, but ${stored.databaseFile} holds kubeconfigs encrypted with it: restore it from a backup, or set SANDBOX_ENCRYPTION_KEY to it. ${ifLost(stored)}`,
+    );
+  }
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
   // Written whole under a name of its own, then linked into place (which fails if the file exists): a second
@@ -65,6 +84,21 @@ export function loadEncryptionKey(dataDir: string, configuredKey: Buffer | undef
     rmSync(draft, { force: true });
   }
 }
+
+function opening(stored: StoredKubeconfigs, key: Buffer, source: string): Buffer {
+  if (stored.sample === undefined) return key;
+  try {
+    createVault(key).decrypt(stored.sample);
+    return key;
+  } catch {
+    throw new StartupError(
+      `The encryption key (${source}) does not open the kubeconfigs stored in ${stored.databaseFile}: they were encrypted with another key. Restore that key (the key file from a backup, or SANDBOX_ENCRYPTION_KEY). ${ifLost(stored)}`,
+    );
+  }
+}
+
+const ifLost = ({ databaseFile }: StoredKubeconfigs) =>
+  `If it is lost, so are they (their clusters still run): clear them with sqlite3 ${databaseFile} "UPDATE sandboxes SET kubeconfig_enc = NULL" and start again.`;
 
 function readKeyFile(file: string): Buffer {
   let text: string;

@@ -22,7 +22,8 @@ function openAt(
     import { loadEncryptionKey } from ${JSON.stringify(VAULT)};
     while (Date.now() < ${startAt}) {}
     const db = ${keyOnly} ? undefined : openDatabase(${JSON.stringify(path.join(dataDir, 'sandbox-bot.db'))});
-    const key = loadEncryptionKey(${JSON.stringify(dataDir)}, undefined).toString('base64');
+    const none = { sample: undefined, databaseFile: '' };
+    const key = loadEncryptionKey(${JSON.stringify(dataDir)}, undefined, none).toString('base64');
     console.log(JSON.stringify({ version: db?.pragma('user_version', { simple: true }), key }));
     db?.close();`;
   return new Promise((resolve) => {
