@@ -218,8 +218,6 @@ export class Provisioner {
     for (let attempt = 1; attempt <= this.destroyAttempts; attempt++) {
       try {
         await this.runtime.delete(sandbox.clusterName);
-        this.service.markDestroyed(sandbox.id);
-        return;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         this.logger.warn({ sandbox: sandbox.id, attempt, err: message }, 'delete failed');
@@ -227,7 +225,12 @@ export class Provisioner {
         if (attempt < this.destroyAttempts && this.running)
           await sleep(this.destroyBackoffMs * 2 ** (attempt - 1));
         if (!this.running) return;
+        continue;
       }
+      // The cluster is gone. A database that cannot record it now (locked, full) is not a failed delete: the row
+      // stays DESTROYING and the reconciler, finding no cluster, finishes it.
+      this.service.markDestroyed(sandbox.id);
+      return;
     }
   }
 }

@@ -130,6 +130,23 @@ describe('Provisioner', () => {
     assert.equal(store.getKubeconfig(s.id), undefined);
   });
 
+  it('when the cluster is deleted but the database cannot record it, then it is not told as a failed delete, nor deleted again', async () => {
+    const { provisioner, requestApproved, store, runtime, service, seen } = setup();
+    provisioner.start();
+    const s = requestApproved('demo');
+    await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+    // The database is locked by another writer at that moment (SQLITE_BUSY past the busy timeout).
+    service.markDestroyed = () => {
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    };
+    service.destroy(alice, s.id);
+    await waitFor(() => runtime.calls.includes('delete sbx-demo'), 'the delete');
+    await provisioner.idle();
+    assert.equal(runtime.calls.filter((c) => c === 'delete sbx-demo').length, 1);
+    assert.equal(seen.filter((e) => e.type === 'destroyFailed').length, 0);
+    assert.equal(store.get(s.id)?.status, 'DESTROYING', 'left for the reconciler, which finds no cluster');
+  });
+
   it('when every delete attempt fails, then the sandbox stays DESTROYING for the reconciler', async () => {
     const { provisioner, requestApproved, store, runtime, service } = setup(2, { destroyAttempts: 2 });
     provisioner.start();
