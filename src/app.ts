@@ -410,7 +410,12 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         stopJobs = undefined;
         s?.closeAllConnections();
         await closed;
-        if (leading) lease.release();
+        try {
+          if (leading) lease.release();
+        } catch (error) {
+          // The database is locked or failing: the lease then runs out by itself, and another process takes over.
+          logger.warn({ err: error }, 'could not release the provisioner lease; it expires by itself');
+        }
         await checkpointer?.stop();
         db.close();
       })();

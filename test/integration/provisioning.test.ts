@@ -282,6 +282,25 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
+  it('when the bot stops while another writer holds the database, then it still stops cleanly, leaving the lease to run out', async () => {
+    const { logger, warnings } = recordingLogger();
+    const app = await newApp({}, undefined, { logger });
+    const { port } = await app.start();
+    assert.equal(await leaderSample(port), '1');
+    const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
+    locker.exec('BEGIN EXCLUSIVE');
+    try {
+      await app.stop(1000); // rejected here before: "database is locked" from releasing the lease
+      assert.ok(
+        warnings.some((w) => /could not release the provisioner lease/.test(w)),
+        warnings.join('\n'),
+      );
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+  });
+
   it('when a sandbox becomes ACTIVE and later expires, then /readyz is ready and /metrics counts the provisioning, the wait, the k3d create and the expiry', async () => {
     const app = await newApp();
     const { port } = await app.start();
