@@ -360,7 +360,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         intervalMs: overrides.walCheckpointMs ?? WAL_CHECKPOINT_MS,
         logger,
       });
-      leadIfFree();
+      // Another writer holding the database (a sqlite3 shell) must not stop the start: the next tick tries again.
+      eachTick('the provisioner lease check', leadIfFree);
       leaseTimer = setInterval(() => eachTick('the provisioner lease check', leadIfFree), leaseTtlMs / 3);
       leaseTimer.unref();
       // auth.test and the approver group; a Slack failure is logged and retried, never fatal.

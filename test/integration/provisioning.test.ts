@@ -282,6 +282,27 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
+  it('when another writer holds the database while the bot starts, then it starts and serves, and leads once the lock is gone', async () => {
+    const { logger, errors } = recordingLogger();
+    const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
+    const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
+    locker.exec('BEGIN EXCLUSIVE');
+    try {
+      const { port } = await app.start(); // rejected here before: "database is locked" from taking the lease
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.ok(
+        errors.some((e) => /lease check failed; trying again/.test(e)),
+        errors.join('\n'),
+      );
+      locker.exec('COMMIT');
+      await waitFor(async () => (await leaderSample(port)) === '1', 'the lease taken', 10_000);
+    } finally {
+      if (locker.inTransaction) locker.exec('ROLLBACK');
+      locker.close();
+      await app.stop(1000);
+    }
+  });
+
   it('when the bot stops while another writer holds the database, then it still stops cleanly, leaving the lease to run out', async () => {
     const { logger, warnings } = recordingLogger();
     const app = await newApp({}, undefined, { logger });
