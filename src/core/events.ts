@@ -16,7 +16,14 @@ export type SandboxEvent =
   | { type: 'extended'; sandbox: Sandbox; previousExpiresAt: number; actor: string }
   | { type: 'expiring'; sandbox: Sandbox }
   | { type: 'destroying'; sandbox: Sandbox; actor: string }
-  | { type: 'destroyFailed'; sandbox: Sandbox; attempt: number; error: string }
+  | {
+      type: 'destroyFailed';
+      sandbox: Sandbox;
+      attempt: number;
+      error: string;
+      /** The provisioner's last attempt in a row: the delete now waits for the reconciler to resume it. */
+      lastAttempt: boolean;
+    }
   | { type: 'destroyed'; sandbox: Sandbox }
   | { type: 'testFinished'; sandbox: Sandbox; result: TestResultSummary; actor: string };
 

@@ -221,7 +221,8 @@ export class Provisioner {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         this.logger.warn({ sandbox: sandbox.id, attempt, err: message }, 'delete failed');
-        this.service.recordDestroyFailure(sandbox.id, attempt, message);
+        const lastAttempt = attempt === this.destroyAttempts || !this.running;
+        this.service.recordDestroyFailure(sandbox.id, attempt, message, lastAttempt);
         if (attempt < this.destroyAttempts && this.running)
           await sleep(this.destroyBackoffMs * 2 ** (attempt - 1));
         if (!this.running) return;

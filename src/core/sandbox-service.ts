@@ -484,10 +484,10 @@ export class SandboxService {
     return sandbox;
   }
 
-  recordDestroyFailure(id: string, attempt: number, error: string): void {
+  recordDestroyFailure(id: string, attempt: number, error: string, lastAttempt: boolean): void {
     const sandbox = this.require(id);
     this.store.transaction(() => this.audit(SYSTEM_ACTOR, 'destroy_failed', sandbox, { attempt, error }));
-    this.emit({ type: 'destroyFailed', sandbox, attempt, error });
+    this.emit({ type: 'destroyFailed', sandbox, attempt, error, lastAttempt });
   }
 
   /** Sandboxes in a state the provisioner works on (for resuming after a restart). */

@@ -57,10 +57,14 @@ export class SlackNotifier {
   private readonly dmChannels = new Map<string, string>();
   /**
    * The delete failure last told per sandbox. A destroy that keeps failing is retried by the reconciler for as
-   * long as it fails: the thread and the audit channel hear of a failure once, and again when it changes; the
-   * owner hears once that the delete is delayed.
+   * long as it fails: the thread and the audit channel hear of a failure once, and again when it changes.
    */
   private readonly destroyFailuresTold = new Map<string, string>();
+  /**
+   * Sandboxes whose owner was told their delete is delayed: once, when the provisioner has used its attempts in a
+   * row and left it to the reconciler. A failure the next attempt mends is no delay to them.
+   */
+  private readonly destroyDelaysTold = new Set<string>();
   /**
    * Kubeconfig DMs the retry poll failed to deliver: failures in a row, and polls to pass the sandbox by. An owner
    * Slack cannot reach (no such user, deactivated) fails at every poll while the sandbox lives, and each attempt
@@ -93,12 +97,11 @@ export class SlackNotifier {
 
   private async dispatch(event: SandboxEvent): Promise<void> {
     const { sandbox } = event;
-    const firstDestroyFailure = !this.destroyFailuresTold.has(sandbox.id);
-    if (event.type === 'destroyFailed') {
-      if (this.destroyFailuresTold.get(sandbox.id) === event.error) return;
-      this.destroyFailuresTold.set(sandbox.id, event.error);
+    if (event.type === 'destroyFailed') return this.destroyFailed(event);
+    if (event.type === 'destroyed') {
+      this.destroyFailuresTold.delete(sandbox.id);
+      this.destroyDelaysTold.delete(sandbox.id);
     }
-    if (event.type === 'destroyed') this.destroyFailuresTold.delete(sandbox.id);
     // The expiry warning's audit line says the owner was warned: it waits for the DM (see warnExpiring).
     const steps: Promise<unknown>[] = event.type === 'expiring' ? [] : [this.audit(event)];
     switch (event.type) {
@@ -146,10 +149,6 @@ export class SlackNotifier {
       case 'destroying':
         steps.push(this.thread(sandbox, renderDestroyingThread(sandbox)));
         break;
-      case 'destroyFailed':
-        steps.push(this.thread(sandbox, renderDestroyFailedThread(event.attempt, event.error)));
-        if (firstDestroyFailure) steps.push(this.dm(sandbox.owner, renderDestroyDelayedDm(sandbox)));
-        break;
       case 'destroyed':
         steps.push(
           this.thread(sandbox, renderDestroyedThread(sandbox)),
@@ -164,6 +163,24 @@ export class SlackNotifier {
         steps.push(this.thread(sandbox, result, toOwner), this.dm(event.actor, result));
         break;
       }
+    }
+    await Promise.all(steps);
+  }
+
+  /** A failed delete attempt: told as `destroyFailuresTold` and `destroyDelaysTold` say. */
+  private async destroyFailed(event: SandboxEvent & { type: 'destroyFailed' }): Promise<void> {
+    const { sandbox } = event;
+    const steps: Promise<unknown>[] = [];
+    if (this.destroyFailuresTold.get(sandbox.id) !== event.error) {
+      this.destroyFailuresTold.set(sandbox.id, event.error);
+      steps.push(
+        this.audit(event),
+        this.thread(sandbox, renderDestroyFailedThread(event.attempt, event.error)),
+      );
+    }
+    if (event.lastAttempt && !this.destroyDelaysTold.has(sandbox.id)) {
+      this.destroyDelaysTold.add(sandbox.id);
+      steps.push(this.dm(sandbox.owner, renderDestroyDelayedDm(sandbox)));
     }
     await Promise.all(steps);
   }

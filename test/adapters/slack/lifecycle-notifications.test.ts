@@ -284,3 +284,28 @@ describe('when a sandbox’s cluster cannot be deleted for a long time', () => {
     assert.equal(delayedDms().length, 1);
   });
 });
+
+describe('when a sandbox’s cluster fails to delete once', () => {
+  it('when a delete fails once and the next attempt works, then the approvers’ thread hears of it but the owner is only told it is destroyed, not that it is delayed', async () => {
+    const h = await startSlackHarness();
+    try {
+      const { app } = h;
+      const sandbox = await h.activeSandbox('blip', '--ttl 10m');
+      const approval = await h.approvalMessage('blip');
+      h.k3d.setKnobs({ FAKE_K3D_DELETE_FAIL_TIMES: 1 });
+      app.service.destroy({ id: ALICE, isApprover: false, isAdmin: false }, sandbox.id);
+      await h.waitForStatus('blip', 'DESTROYED');
+      await threadLine(h, approval.ts, /Deleting the cluster failed/);
+      await h.dmTo(ALICE, /\*blip\* was destroyed/);
+      await app.events.idle();
+      const dms = h.fake.messages(h.fake.dmChannelOf(ALICE)).map((m) => m.text);
+      assert.deepEqual(
+        dms.filter((text) => /blip/.test(text) && /taking longer/.test(text)),
+        [],
+        'no DM that the delete is delayed',
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+});
