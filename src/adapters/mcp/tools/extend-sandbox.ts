@@ -21,7 +21,7 @@ export function registerExtendSandbox(server: McpServer, { service, tests, actor
           .max(maxMinutes)
           .optional()
           .describe(
-            `Minutes to add, 1 to ${maxMinutes}; default ${formatDuration(service.options.extendByMs)}`,
+            `Minutes to add, 1 to ${maxMinutes}; default ${formatDuration(service.options.extendByMs)}, or what the maximum lifetime leaves if less`,
           ),
       },
     },
