@@ -28,7 +28,7 @@ import { Reconciler } from './core/reconciler.js';
 import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
-import { createLogger } from './lib/logger.js';
+import { countingLogger, createLogger } from './lib/logger.js';
 import { StartupError } from './lib/startup-error.js';
 
 const LEASE_TTL_MS = 15_000;
@@ -56,7 +56,9 @@ export interface AppOverrides {
  * `start()`; `stop()` undoes it in reverse order and never throws.
  */
 export function buildApp(config: Config, overrides: AppOverrides = {}) {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  // The store's counts are read at scrape time; the metrics come first so that every warning and error is counted.
+  const metrics = createMetrics(() => store.countByStatus());
+  const logger = countingLogger(overrides.logger ?? createLogger(config.logLevel), metrics.logMessages);
   const clock = overrides.clock ?? systemClock;
   const db = openDatabase(config.databaseFile);
   const store = createSandboxStore(db, () => clock.now());
@@ -73,7 +75,6 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
     }),
   );
   const events = new SandboxEvents(logger);
-  const metrics = createMetrics(() => store.countByStatus());
   metrics.subscribe(events);
   const commands = createCommandRunner((o) => metrics.observeCommand(o));
 

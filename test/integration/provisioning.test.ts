@@ -282,7 +282,7 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
-  it('when another writer holds the database while the bot starts, then it starts and serves, and leads once the lock is gone', async () => {
+  it('when another writer holds the database while the bot starts, then it starts and serves, counts the logged error on /metrics, and leads once the lock is gone', async () => {
     const { logger, errors } = recordingLogger();
     const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
     const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
@@ -294,6 +294,9 @@ describe('provisioning through the fake k3d', () => {
         errors.some((e) => /lease check failed; trying again/.test(e)),
         errors.join('\n'),
       );
+      // What the log tells, /metrics counts, for an alert.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^sandbox_log_messages_total\{level="error"\} [1-9]/m);
       locker.exec('COMMIT');
       await waitFor(async () => (await leaderSample(port)) === '1', 'the lease taken', 10_000);
     } finally {

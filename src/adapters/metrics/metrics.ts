@@ -85,6 +85,13 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     registers: [registry],
   });
 
+  const logMessages = new Counter({
+    name: 'sandbox_log_messages_total',
+    help: 'Warnings and errors the bot logged (a failure that repeats the same way is logged once): alert on errors',
+    labelNames: ['level'] as const,
+    registers: [registry],
+  });
+
   const slackRequests = new Histogram({
     name: 'slack_request_duration_seconds',
     help: 'From a Slack request reaching /slack/events to its answer (the ack; Slack gives up after 3 s), by payload type and HTTP status',
@@ -99,6 +106,7 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     slackRequests,
     leftoverCleanupFailures,
     leader,
+    logMessages,
     observeJob(job: string, outcome: 'ok' | 'failed', durationMs: number) {
       jobDuration.observe({ job, outcome }, durationMs / 1000);
     },
