@@ -29,6 +29,7 @@ import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
 import { countingLogger, createLogger } from './lib/logger.js';
+import { repeatedFailures } from './lib/repeated-failures.js';
 import { StartupError } from './lib/startup-error.js';
 
 const LEASE_TTL_MS = 15_000;
@@ -219,13 +220,15 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   /**
    * A timer's work, which must not end the process: an error (the database locked past its busy timeout by
-   * another writer, say) is logged, and the next tick tries again.
+   * another writer, say) is logged as `repeatedFailures` does, and the next tick tries again.
    */
+  const tickFailures = repeatedFailures(logger);
   function eachTick(what: string, work: () => void): void {
     try {
       work();
+      tickFailures.succeeded(what, `${what} works again`);
     } catch (error) {
-      logger.error({ err: error }, `${what} failed; trying again at the next tick`);
+      tickFailures.failed(what, error, `${what} failed; trying again at the next tick`);
     }
   }
 

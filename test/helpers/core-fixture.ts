@@ -19,13 +19,20 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export function recordingLogger() {
   const warnings: string[] = [];
   const errors: string[] = [];
-  /** Every warning and error with its fields, as logged: for checking that no secret is. */
+  /** Every line at every level with its fields, as logged: for checking that no secret is. */
   const logged: string[] = [];
-  const record = (into: string[]) => (fields: object, message?: string) => {
-    into.push(message ?? '');
-    logged.push(`${message} ${JSON.stringify(fields)}`);
+  const record =
+    (level: string, into: string[] = []) =>
+    (fields: object, message?: string) => {
+      into.push(message ?? '');
+      logged.push(`${level} ${message} ${JSON.stringify(fields)}`);
+    };
+  const logger: Logger = {
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn', warnings),
+    error: record('error', errors),
   };
-  const logger: Logger = { ...silentLogger, warn: record(warnings), error: record(errors) };
   return { logger, warnings, errors, logged };
 }
 

@@ -282,8 +282,8 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
-  it('when another writer holds the database while the bot starts, then it starts and serves, counts the logged error on /metrics, and leads once the lock is gone', async () => {
-    const { logger, errors } = recordingLogger();
+  it('when another writer holds the database while the bot starts, then it starts and serves, logs the failing lease check once and counts it on /metrics, and leads once the lock is gone', async () => {
+    const { logger, errors, logged } = recordingLogger();
     const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
     const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
     locker.exec('BEGIN EXCLUSIVE');
@@ -294,11 +294,19 @@ describe('provisioning through the fake k3d', () => {
         errors.some((e) => /lease check failed; trying again/.test(e)),
         errors.join('\n'),
       );
+      // Each tick fails the same way while the lock lasts: one error, then debug lines, then one line once it works.
+      const lines = (pattern: RegExp) => logged.filter((l) => pattern.test(l)).length;
+      await waitFor(
+        () => lines(/^debug .*lease check failed.*\(again, the same way\)/) > 0,
+        'a repeated failure',
+      );
+      assert.equal(errors.filter((e) => /lease check failed/.test(e)).length, 1, errors.join('\n'));
       // What the log tells, /metrics counts, for an alert.
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(metrics, /^sandbox_log_messages_total\{level="error"\} [1-9]/m);
       locker.exec('COMMIT');
       await waitFor(async () => (await leaderSample(port)) === '1', 'the lease taken', 10_000);
+      await waitFor(() => lines(/^info the provisioner lease check works again/) === 1, 'works again');
     } finally {
       if (locker.inTransaction) locker.exec('ROLLBACK');
       locker.close();

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import type { Logger } from '../../core/ports.js';
+import { repeatedFailures } from '../../lib/repeated-failures.js';
 
 export interface Job {
   name: string;
@@ -11,8 +12,8 @@ export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: nu
 
 /**
  * Schedules the lifecycle jobs with node-cron (`noOverlap`, so a slow run is never joined by the next one).
- * A failure is logged as an error when it is new; the same failure again at each tick (k3d missing, a disk
- * full) only at debug level, until the job works again, which is logged too. `observe` counts every run.
+ * A failure is logged as `repeatedFailures` does (an error when new, then at debug level while it repeats);
+ * `observe` counts every run.
  * Returns a stop function that waits for running jobs to finish.
  */
 export function registerJobs(
@@ -22,7 +23,7 @@ export function registerJobs(
   observe: JobObserver = () => {},
 ): () => Promise<void> {
   const running = new Set<Promise<unknown>>();
-  const failing = new Map<string, string>();
+  const failures = repeatedFailures(logger);
   const tasks = jobs.map((job) =>
     cron.schedule(
       schedule,
@@ -35,14 +36,10 @@ export function registerJobs(
           const ms = performance.now() - started;
           observe(job.name, 'ok', ms);
           logger.debug({ job: job.name, ms: Math.round(ms), result }, 'job finished');
-          if (failing.delete(job.name)) logger.info({ job: job.name }, 'job works again');
+          failures.succeeded(job.name, 'job works again', { job: job.name });
         } catch (error) {
           observe(job.name, 'failed', performance.now() - started);
-          const message = error instanceof Error ? error.message : String(error);
-          const again = failing.get(job.name) === message;
-          failing.set(job.name, message);
-          if (again) logger.debug({ job: job.name, err: message }, 'job failed again, the same way');
-          else logger.error({ job: job.name, err: error }, 'job failed');
+          failures.failed(job.name, error, 'job failed', { job: job.name });
         } finally {
           running.delete(run);
         }
