@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createFakeK3d } from '../fakes/k3d/fake-k3d.js';
+import { runNode } from '../helpers/node-child.js';
 
 const E2E = path.resolve('test/e2e/run-e2e.ts');
 
@@ -17,19 +17,8 @@ function nodeOnlyBinDir(): string {
 
 /** Runs `npm run test:e2e`'s script as a child process with the given PATH and environment. */
 function runE2e(pathDirs: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', E2E], {
-      env: { PATH: pathDirs.join(path.delimiter), HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('exit', (code) => resolve({ code, output }));
+  return runNode(['--import', 'tsx', E2E], {
+    env: { PATH: pathDirs.join(path.delimiter), HOME: process.env.HOME ?? '', ...env },
   });
 }
 

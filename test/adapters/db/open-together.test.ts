@@ -1,12 +1,12 @@
 // Two processes opening one new DATA_DIR at the same moment (a `serve` and an `mcp` started together after an
 // install or an upgrade): both must come up on the same schema and the same encryption key.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../../src/adapters/db/migrations.js';
+import { runNode } from '../../helpers/node-child.js';
 
 const OPEN = path.resolve('src/adapters/db/open-database.ts');
 const VAULT = path.resolve('src/adapters/vault/vault.ts');
@@ -16,7 +16,7 @@ function openAt(
   dataDir: string,
   startAt: number,
   keyOnly = false,
-): Promise<{ code: number | null; out: string }> {
+): Promise<{ code: number | null; output: string }> {
   const script = `
     import { openDatabase } from ${JSON.stringify(OPEN)};
     import { loadEncryptionKey } from ${JSON.stringify(VAULT)};
@@ -26,17 +26,7 @@ function openAt(
     const key = loadEncryptionKey(${JSON.stringify(dataDir)}, undefined, none).toString('base64');
     console.log(JSON.stringify({ version: db?.pragma('user_version', { simple: true }), key }));
     db?.close();`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.on('exit', (code) => resolve({ code, out }));
-  });
+  return runNode(['--import', 'tsx', '--input-type=module', '-e', script]);
 }
 
 describe('opening a new DATA_DIR from two processes at once', () => {
@@ -45,8 +35,8 @@ describe('opening a new DATA_DIR from two processes at once', () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'sandbox-together-'));
       const startAt = Date.now() + 2000;
       const results = await Promise.all([openAt(dataDir, startAt), openAt(dataDir, startAt)]);
-      for (const { code, out } of results) assert.equal(code, 0, out);
-      const [a, b] = results.map((r) => JSON.parse(r.out) as { version: number; key: string });
+      for (const { code, output } of results) assert.equal(code, 0, output);
+      const [a, b] = results.map((r) => JSON.parse(r.output) as { version: number; key: string });
       assert.equal(a?.version, MIGRATIONS.length);
       assert.equal(b?.version, MIGRATIONS.length);
       assert.equal(a?.key, b?.key, 'one key for both');
@@ -58,8 +48,8 @@ describe('opening a new DATA_DIR from two processes at once', () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'sandbox-together-'));
       const startAt = Date.now() + 2000;
       const results = await Promise.all([openAt(dataDir, startAt, true), openAt(dataDir, startAt, true)]);
-      for (const { code, out } of results) assert.equal(code, 0, out);
-      const [a, b] = results.map((r) => JSON.parse(r.out) as { key: string });
+      for (const { code, output } of results) assert.equal(code, 0, output);
+      const [a, b] = results.map((r) => JSON.parse(r.output) as { key: string });
       assert.equal(a?.key, b?.key);
       assert.deepEqual(readdirSync(dataDir), ['encryption.key'], 'no draft is left behind');
     }
