@@ -25,11 +25,11 @@ import { type Actor, SYSTEM_ACTOR } from './core/policy.js';
 import { type Clock, type ClusterRuntime, type Logger, type SmokeTester, systemClock } from './core/ports.js';
 import { Provisioner } from './core/provisioner.js';
 import { Reconciler } from './core/reconciler.js';
+import { repeatedFailures } from './core/repeated-failures.js';
 import { SandboxService } from './core/sandbox-service.js';
 import { TestRuns } from './core/test-runs.js';
 import { createCommandRunner } from './lib/command-runner.js';
 import { countingLogger, createLogger } from './lib/logger.js';
-import { repeatedFailures } from './lib/repeated-failures.js';
 import { StartupError } from './lib/startup-error.js';
 
 const LEASE_TTL_MS = 15_000;

@@ -1,5 +1,6 @@
 import type { Clock, ClusterInfo, ClusterRuntime, Logger } from './ports.js';
 import type { Provisioner } from './provisioner.js';
+import { repeatedFailures } from './repeated-failures.js';
 import { LIVE_STATUSES, type Sandbox } from './sandbox.js';
 import type { SandboxService } from './sandbox-service.js';
 
@@ -49,13 +50,14 @@ export class Reconciler {
   private previous: Promise<unknown> = Promise.resolve();
   /** Why the last pass could not list leftovers, if it could not. */
   private leftoversProblem: string | undefined;
-  /** Why each orphan still listed could not be deleted, as last told: the same failure is logged as an error once. */
-  private readonly orphanProblems = new Map<string, string>();
+  /** Why each orphan still listed could not be deleted: the same failure is logged as an error once. */
+  private readonly orphanFailures: ReturnType<typeof repeatedFailures>;
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
   private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
+    this.orphanFailures = repeatedFailures(deps.logger);
   }
 
   /**
@@ -110,29 +112,19 @@ export class Reconciler {
     const orphans = clusters
       .map((c) => c.name)
       .filter((name) => name.startsWith(clusterPrefix) && !claimed.has(name));
-    for (const name of this.orphanProblems.keys())
-      if (!orphans.includes(name)) this.orphanProblems.delete(name);
+    this.orphanFailures.retain(orphans);
     for (const name of orphans) {
       try {
         await runtime.delete(name);
         service.audit('system', 'orphan_deleted', null, { cluster: name });
         report.orphansDeleted.push(name);
-        this.orphanProblems.delete(name);
+        this.orphanFailures.succeeded(name, 'an orphan cluster that would not go is deleted', {
+          cluster: name,
+        });
       } catch (error) {
         // One that will not go (a container Docker cannot remove) fails at every pass, a minute apart.
-        const problem = (error as Error).message;
-        if (this.orphanProblems.get(name) === problem) {
-          logger.debug(
-            { cluster: name, err: problem },
-            'deleting an orphan cluster failed again, the same way',
-          );
-        } else {
-          logger.error(
-            { cluster: name, err: problem },
-            'deleting an orphan cluster failed; the reconciler retries',
-          );
-        }
-        this.orphanProblems.set(name, problem);
+        const what = 'deleting an orphan cluster failed; the reconciler retries';
+        this.orphanFailures.failed(name, error, what, { cluster: name });
       }
     }
     for (const name of leftovers) {

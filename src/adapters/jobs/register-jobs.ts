@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import type { Logger } from '../../core/ports.js';
-import { repeatedFailures } from '../../lib/repeated-failures.js';
+import { repeatedFailures } from '../../core/repeated-failures.js';
 
 export interface Job {
   name: string;

@@ -1,4 +1,4 @@
-import type { Logger } from '../core/ports.js';
+import type { Logger } from './ports.js';
 
 /**
  * For work that runs again and again (a scheduled job, a timer): a failure is logged as an error when it is new,
@@ -17,6 +17,10 @@ export function repeatedFailures(logger: Logger) {
     },
     succeeded(key: string, message: string, fields: object = {}): void {
       if (failing.delete(key)) logger.info(fields, message);
+    },
+    /** Forgets, without a line, the failures of work that is gone (keys not in `current`). */
+    retain(current: readonly string[]): void {
+      for (const key of failing.keys()) if (!current.includes(key)) failing.delete(key);
     },
   };
 }
