@@ -65,13 +65,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   const store = createSandboxStore(db, () => clock.now());
   const vault = createVault(
     loadEncryptionKey(config.dataDir, config.encryptionKey, {
-      // Only live sandboxes keep a kubeconfig (a final state clears it), so one row of the live index will do.
-      sample: db
-        .prepare<[], string>(
-          'SELECT kubeconfig_enc FROM sandboxes WHERE closed_at IS NULL AND kubeconfig_enc IS NOT NULL LIMIT 1',
-        )
-        .pluck()
-        .get(),
+      sample: store.anyKubeconfig(),
       databaseFile: config.databaseFile,
     }),
   );

@@ -111,6 +111,8 @@ export interface SandboxStore {
   undeliveredKubeconfigs(readyBefore: number, limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
+  /** One stored kubeconfig ciphertext, if any is stored: what an encryption key must open. */
+  anyKubeconfig(): string | undefined;
   saveTestResult(sandboxId: string, result: TestResultSummary): void;
   getTestResult(sandboxId: string): TestResultSummary | undefined;
   appendAudit(event: AuditEvent): void;

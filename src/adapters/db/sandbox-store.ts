@@ -248,6 +248,12 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   const getKubeconfig = db.prepare<[string], { kubeconfig_enc: string | null }>(
     'SELECT kubeconfig_enc FROM sandboxes WHERE id = ?',
   );
+  // Only live sandboxes keep a kubeconfig (a final state clears it), so the index of live rows will do.
+  const anyKubeconfig = db
+    .prepare<[], string>(
+      `SELECT kubeconfig_enc FROM sandboxes WHERE ${LIVE} AND kubeconfig_enc IS NOT NULL LIMIT 1`,
+    )
+    .pluck();
   const claimPost = db.prepare(
     `UPDATE sandboxes SET approval_claimed_at = ? WHERE id = ? AND status = 'PENDING_APPROVAL'
      AND approval_channel IS NULL AND (approval_claimed_at IS NULL OR approval_claimed_at < ?)`,
@@ -448,6 +454,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     },
 
     getKubeconfig: (id) => getKubeconfig.get(id)?.kubeconfig_enc ?? undefined,
+    anyKubeconfig: () => anyKubeconfig.get(),
 
     saveTestResult(sandboxId, result) {
       upsertResult.run(
