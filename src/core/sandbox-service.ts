@@ -279,7 +279,7 @@ export class SandboxService {
       // Past its expiry but not yet reaped (the sweep runs each minute): the extension counts from now.
       const from = Math.max(fresh.expiresAt, this.clock.now());
       const by = byMs ?? this.extensionMs(fresh);
-      if (by < 60_000 || from + by > cap) {
+      if (by === 0 || from + by > cap) {
         const left =
           cap - from < 60_000
             ? 'it cannot be extended further'
@@ -298,11 +298,14 @@ export class SandboxService {
     return sandbox;
   }
 
-  /** The usual extension (SANDBOX_EXTEND_BY) of an active sandbox, shortened to what its maximum lifetime leaves. */
+  /**
+   * The usual extension (SANDBOX_EXTEND_BY) of an active sandbox, shortened to what its maximum lifetime leaves;
+   * 0 when that is under the 1-minute minimum of an extension.
+   */
   extensionMs(sandbox: Sandbox): number {
     if (sandbox.readyAt === null || sandbox.expiresAt === null) return 0;
     const left = sandbox.readyAt + this.options.maxLifetimeMs - Math.max(sandbox.expiresAt, this.clock.now());
-    return Math.max(0, Math.min(this.options.extendByMs, left));
+    return left < 60_000 ? 0 : Math.min(this.options.extendByMs, left);
   }
 
   /**

@@ -40,17 +40,19 @@ function sandboxButtons(sandbox: Sandbox, input: AppHomeInput): Button[] {
       confirm: confirmDialog(`${label}?`, what, label),
     });
   switch (sandbox.status) {
-    case 'ACTIVE':
+    case 'ACTIVE': {
+      const extension = input.extensionMs(sandbox);
       return [
         ...(sandbox.owner === input.userId
           ? [button(ACTION.sendKubeconfig, 'Kubeconfig', sandbox.id, { style: 'primary' })]
           : []),
-        ...(input.extensionMs(sandbox) >= 60_000
-          ? [button(ACTION.extendSandbox, `Extend ${formatDuration(input.extensionMs(sandbox))}`, sandbox.id)]
+        ...(extension > 0
+          ? [button(ACTION.extendSandbox, `Extend ${formatDuration(extension)}`, sandbox.id)]
           : []),
         button(ACTION.runTests, 'Test', sandbox.id),
         destroy('Destroy', `The cluster *${sandbox.name}* and everything in it is deleted now.`),
       ];
+    }
     case 'PENDING_APPROVAL':
     case 'QUEUED':
       return [

@@ -116,7 +116,7 @@ export function renderDestroyDelayedDm(sandbox: Sandbox): RenderedMessage {
 export function renderExpiringDm(sandbox: Sandbox, extensionMs: number, now: number): RenderedMessage {
   const left =
     sandbox.expiresAt === null ? '' : ` in ${formatDuration(Math.max(0, sandbox.expiresAt - now))}`;
-  const canExtend = extensionMs >= 60_000;
+  const canExtend = extensionMs > 0;
   const advice = canExtend
     ? 'Extend it if you still need it; otherwise it is destroyed then.'
     : 'It has reached its maximum lifetime and cannot be extended; it is destroyed then.';
