@@ -33,6 +33,7 @@ import { countingLogger, createLogger } from './lib/logger.js';
 import { StartupError } from './lib/startup-error.js';
 
 const LEASE_TTL_MS = 15_000;
+const LEASE_CHECK = 'the provisioner lease check';
 const QUEUE_POLL_MS = 5_000;
 const WAL_CHECKPOINT_MS = 1_000;
 
@@ -138,13 +139,15 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   const http = createHttpApp({
     registry: metrics.registry,
-    isReady: () => {
+    notReady: () => {
       try {
-        db.prepare('SELECT 1').get();
-        return true;
-      } catch {
-        return false;
+        db.prepare('SELECT name FROM leases LIMIT 1').get();
+      } catch (error) {
+        return `it cannot be read: ${(error as Error).message}`;
       }
+      // Every process writes at each lease check (a renewal, or a locked look at the holder).
+      const writeError = tickFailures.failing(LEASE_CHECK);
+      return writeError && `it cannot be written: ${writeError}`;
     },
   });
 
@@ -359,8 +362,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
         logger,
       });
       // Another writer holding the database (a sqlite3 shell) must not stop the start: the next tick tries again.
-      eachTick('the provisioner lease check', leadIfFree);
-      leaseTimer = setInterval(() => eachTick('the provisioner lease check', leadIfFree), leaseTtlMs / 3);
+      eachTick(LEASE_CHECK, leadIfFree);
+      leaseTimer = setInterval(() => eachTick(LEASE_CHECK, leadIfFree), leaseTtlMs / 3);
       leaseTimer.unref();
       // auth.test and the approver group; a Slack failure is logged and retried, never fatal.
       await slack?.start();

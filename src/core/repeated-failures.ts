@@ -18,6 +18,8 @@ export function repeatedFailures(logger: Logger) {
     succeeded(key: string, message: string, fields: object = {}): void {
       if (failing.delete(key)) logger.info(fields, message);
     },
+    /** The message of the failure `key` is in, or undefined when its work last succeeded. */
+    failing: (key: string): string | undefined => failing.get(key),
     /** Forgets, without a line, the failures of work that is gone (keys not in `current`). */
     retain(current: readonly string[]): void {
       for (const key of failing.keys()) if (!current.includes(key)) failing.delete(key);

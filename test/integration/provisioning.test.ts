@@ -282,7 +282,7 @@ describe('provisioning through the fake k3d', () => {
     }
   });
 
-  it('when another writer holds the database while the bot starts, then it starts and serves, logs the failing lease check once and counts it on /metrics, and leads once the lock is gone', async () => {
+  it('when another writer holds the database while the bot starts, then it starts and serves, logs the failing lease check once, counts it on /metrics, is not ready, and leads once the lock is gone', async () => {
     const { logger, errors, logged } = recordingLogger();
     const app = await newApp({}, undefined, { logger, leaseTtlMs: 300 });
     const locker = new Database(path.join(app.config.dataDir, 'sandbox-bot.db'));
@@ -304,8 +304,16 @@ describe('provisioning through the fake k3d', () => {
       // What the log tells, /metrics counts, for an alert.
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(metrics, /^sandbox_log_messages_total\{level="error"\} [1-9]/m);
+      // A load balancer or orchestrator sees that the bot cannot write, and why.
+      const notReady = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(notReady.status, 503);
+      assert.deepEqual(await notReady.json(), {
+        status: 'database unavailable',
+        reason: 'it cannot be written: database is locked',
+      });
       locker.exec('COMMIT');
       await waitFor(async () => (await leaderSample(port)) === '1', 'the lease taken', 10_000);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
       await waitFor(() => lines(/^info the provisioner lease check works again/) === 1, 'works again');
     } finally {
       if (locker.inTransaction) locker.exec('ROLLBACK');

@@ -5,23 +5,24 @@ import { sendError } from './rest/http-errors.js';
 
 export interface HttpAppDeps {
   registry: Registry;
-  /** True when the database answers; /readyz reports 503 otherwise. */
-  isReady: () => boolean;
+  /** Why the bot cannot serve (the database cannot be read or written), or undefined when it can. */
+  notReady: () => string | undefined;
 }
 
 /**
  * The express app every door shares: health and metrics here; Slack (HTTP mode), REST and MCP mount on it.
  * No body parser is registered globally, because Bolt's receiver must read the raw body to verify signatures.
  */
-export function createHttpApp({ registry, isReady }: HttpAppDeps) {
+export function createHttpApp({ registry, notReady }: HttpAppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    const ready = isReady();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable' });
+    const reason = notReady();
+    if (reason) res.status(503).json({ status: 'database unavailable', reason });
+    else res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
