@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
 import { createSlackDriver } from '../../fakes/slack/slack-driver.js';
 import {
@@ -295,6 +297,28 @@ describe('/sandbox commands', () => {
       () => `the audit line naming who ran it: ${JSON.stringify(h.fake.messages(AUDIT).map((m) => m.text))}`,
     );
     h.smokeTester.fail = false;
+  });
+
+  it('when the database cannot store a test result, then whoever ran the tests is told by DM why and how to run them again', async () => {
+    let finish = () => {};
+    h.smokeTester.hold = new Promise((resolve) => {
+      finish = resolve;
+    });
+    const locker = new Database(path.join(h.config.dataDir, 'sandbox-bot.db'));
+    try {
+      assert.match(await ask(ALICE, 'test live'), /Running the \*smoke\* tests on \*live\*/);
+      locker.exec('BEGIN EXCLUSIVE'); // another writer, past the bot's busy timeout
+      finish();
+      const dm = await h.dmTo(ALICE, /did not complete/);
+      assert.match(
+        textOf(dm),
+        /The \*smoke\* test run on \*live\* did not complete: database is locked\. Run it again with `\/sandbox test live smoke`/,
+      );
+    } finally {
+      if (locker.inTransaction) locker.exec('ROLLBACK');
+      locker.close();
+      h.smokeTester.hold = undefined;
+    }
   });
 
   it('when alice asks to destroy, then she is asked to confirm first and nothing is destroyed yet', async () => {

@@ -38,15 +38,20 @@ export function manifestBotScopes(): string[] {
   return [...list.matchAll(/- ([\w:.]+)/g)].map((m) => m[1] ?? '');
 }
 
-/** A smoke tester that answers at once; `fail` makes its second step fail with a stderr tail. */
+/**
+ * A smoke tester that answers at once, or once `hold` settles; `fail` makes its second step fail with a
+ * stderr tail.
+ */
 export class InstantSmokeTester implements SmokeTester {
   readonly runs: { sandboxId: string; suite: string }[] = [];
   fail = false;
+  hold: Promise<void> | undefined;
   suites(): string[] {
     return ['smoke', 'nodes'];
   }
   async run({ sandbox, suite }: { sandbox: Sandbox; kubeconfig: string; suite: string }) {
     this.runs.push({ sandboxId: sandbox.id, suite });
+    await this.hold;
     const now = Date.now();
     const result: TestResultSummary = {
       suite,

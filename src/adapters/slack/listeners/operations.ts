@@ -80,8 +80,16 @@ export function startTests(
   suite: string | undefined,
 ): RenderedMessage {
   const { result } = deps.tests.start(actor, sandbox.id, suite); // a refusal throws here
-  result.catch((error: unknown) => {
-    deps.logger.warn({ sandbox: sandbox.id, err: (error as Error).message }, 'test run failed to complete');
+  result.catch(async (error: unknown) => {
+    // The steps record their own failures: what ends here is the result not stored (the database failing).
+    const { message } = error as Error;
+    deps.logger.warn({ sandbox: sandbox.id, err: message }, 'test run failed to complete');
+    await deps.notifier.dm(
+      actor.id,
+      notice(
+        `:warning: The *${suite ?? 'smoke'}* test run on *${sandbox.name}* did not complete: ${message}. Run it again with \`/sandbox test ${sandbox.name} ${suite ?? 'smoke'}\`.`,
+      ),
+    );
   });
   const where = sandbox.approvalMessage ? 'by DM and in the request’s thread' : 'by DM';
   return notice(
