@@ -11,7 +11,9 @@ export interface Job {
 export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: number) => void;
 
 /**
- * Schedules the lifecycle jobs with node-cron (`noOverlap`, so a slow run is never joined by the next one).
+ * Schedules the lifecycle jobs with node-cron (`noOverlap`, so a slow run is never joined by the next one), in
+ * UTC: read in a zone with summer time, a schedule runs once through the hour that zone repeats when summer time
+ * ends, so every-minute sweeps would stop for that hour (node-cron's README, "Timezones & DST").
  * A failure is logged as `repeatedFailures` does (an error when new, then at debug level while it repeats);
  * `observe` counts every run.
  * Returns a stop function that waits for running jobs to finish.
@@ -44,7 +46,7 @@ export function registerJobs(
           running.delete(run);
         }
       },
-      { name: job.name, noOverlap: true },
+      { name: job.name, noOverlap: true, timezone: 'UTC' },
     ),
   );
   return async () => {
