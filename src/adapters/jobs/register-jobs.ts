@@ -1,4 +1,4 @@
-import cron from 'node-cron';
+import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../../core/ports.js';
 import { repeatedFailures } from '../../core/repeated-failures.js';
 
@@ -6,6 +6,9 @@ export interface Job {
   name: string;
   run(): unknown;
 }
+
+/** How far the wall clock may step back, against the monotonic clock, before the tasks are re-armed. */
+const STEP_BACK_MS = 1000;
 
 /** Told of every finished run: a run that throws is `failed`. */
 export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: number) => void;
@@ -16,6 +19,9 @@ export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: nu
  * ends, so every-minute sweeps would stop for that hour (node-cron's README, "Timezones & DST").
  * A failure is logged as `repeatedFailures` does (an error when new, then at debug level while it repeats);
  * `observe` counts every run.
+ * node-cron arms a timer for the next run's wall-clock time and, woken before that time, waits for it again: after
+ * the wall clock steps back (an NTP correction), no job would run until the clock is back where it was. A check
+ * each second re-arms the tasks from the new time (each once it is not running, so runs still never overlap).
  * Returns a stop function that waits for running jobs to finish.
  */
 export function registerJobs(
@@ -49,7 +55,22 @@ export function registerJobs(
       { name: job.name, noOverlap: true, timezone: 'UTC' },
     ),
   );
+  const toRearm = new Set<ScheduledTask>();
+  let wallAhead = Date.now() - performance.now();
+  const stepWatch = setInterval(() => {
+    const ahead = Date.now() - performance.now();
+    if (ahead < wallAhead - STEP_BACK_MS) for (const task of tasks) toRearm.add(task);
+    wallAhead = ahead;
+    for (const task of toRearm) {
+      if (task.isBusy()) continue;
+      task.stop();
+      task.start();
+      toRearm.delete(task);
+    }
+  }, 1000);
+  stepWatch.unref();
   return async () => {
+    clearInterval(stepWatch);
     await Promise.all(tasks.map((t) => t.stop()));
     await Promise.allSettled([...running]);
   };

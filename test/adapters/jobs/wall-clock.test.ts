@@ -46,4 +46,19 @@ describe('Scheduled jobs on a server’s wall clock', () => {
       clock.restore();
     }
   });
+
+  it('when the wall clock steps back (an NTP correction), then the jobs go on running without waiting for it to catch up', async () => {
+    const clock = wallClockAt('2026-06-01T12:00:00Z');
+    let runs = 0;
+    const stop = registerJobs('* * * * * *', [{ name: 'reap-expired', run: () => ++runs }], silentLogger);
+    try {
+      await waitFor(() => runs > 0, 'a first run');
+      clock.step(-10 * 60_000);
+      const before = runs;
+      await waitFor(() => runs > before, 'a run after the clock stepped back ten minutes', 5000);
+    } finally {
+      await stop();
+      clock.restore();
+    }
+  });
 });
