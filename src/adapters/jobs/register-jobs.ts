@@ -10,6 +10,18 @@ export interface Job {
 /** How far the wall clock may step back, against the monotonic clock, before the tasks are re-armed. */
 const STEP_BACK_MS = 1000;
 
+/**
+ * node-cron's own messages go to the bot's JSON log, not to the console. Its warnings are at debug level: the one
+ * not suppressed below, a run skipped because the last one is still going, is what `noOverlap` asks for.
+ */
+const cronLogger = (logger: Logger, job: string) => ({
+  debug: (message: string | Error) => logger.debug({ job }, String(message)),
+  info: (message: string) => logger.debug({ job }, message),
+  warn: (message: string) => logger.debug({ job }, message),
+  error: (message: string | Error, err?: Error) =>
+    logger.error({ job, err: err ?? message }, typeof message === 'string' ? message : 'node-cron failed'),
+});
+
 /** Told of every finished run: a run that throws is `failed`. */
 export type JobObserver = (job: string, outcome: 'ok' | 'failed', durationMs: number) => void;
 
@@ -52,7 +64,15 @@ export function registerJobs(
           running.delete(run);
         }
       },
-      { name: job.name, noOverlap: true, timezone: 'UTC' },
+      {
+        name: job.name,
+        noOverlap: true,
+        timezone: 'UTC',
+        // The runs a suspended process or a clock jumping ahead skipped: the next run does their work. node-cron
+        // would print a warning for each, outside the JSON log (3,600 a job after an hour at one a second).
+        suppressMissedWarning: true,
+        logger: cronLogger(logger, job.name),
+      },
     ),
   );
   const toRearm = new Set<ScheduledTask>();

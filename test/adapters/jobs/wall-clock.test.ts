@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { registerJobs } from '../../../src/adapters/jobs/register-jobs.js';
 import { silentLogger, waitFor } from '../../helpers/core-fixture.js';
@@ -60,5 +61,27 @@ describe('Scheduled jobs on a server’s wall clock', () => {
       await stop();
       clock.restore();
     }
+  });
+
+  it('when the wall clock jumps ahead (the VM was suspended for an hour), then the jobs run at the next tick and nothing is printed outside the JSON log', async () => {
+    const clock = wallClockAt('2026-06-01T12:00:00Z');
+    const printed: unknown[][] = [];
+    const consoleWas = { ...console };
+    for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      console[level] = (...args: unknown[]) => printed.push(args);
+    }
+    let runs = 0;
+    const stop = registerJobs('* * * * * *', [{ name: 'reap-expired', run: () => ++runs }], silentLogger);
+    try {
+      await waitFor(() => runs > 0, 'a first run');
+      clock.step(60 * 60_000);
+      const before = runs;
+      await waitFor(() => runs > before, 'a run after the jump', 5000);
+    } finally {
+      await stop();
+      Object.assign(console, consoleWas);
+      clock.restore();
+    }
+    assert.deepEqual(printed.slice(0, 2), [], `${printed.length} lines printed`);
   });
 });
