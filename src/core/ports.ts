@@ -107,8 +107,8 @@ export interface SandboxStore {
   claimKubeconfigDelivery(id: string, now: number, staleBefore: number): boolean;
   /** Ends a delivery claim: delivered (`sentAt`) or to be tried again (null). */
   finishKubeconfigDelivery(id: string, sentAt: number | null): void;
-  /** ACTIVE sandboxes whose kubeconfig DM has not been delivered, ready at or before `readyBefore`. */
-  undeliveredKubeconfigs(readyBefore: number, limit: number): Sandbox[];
+  /** ACTIVE sandboxes whose kubeconfig DM has not been delivered, longest ready first. */
+  undeliveredKubeconfigs(limit: number): Sandbox[];
   setKubeconfig(id: string, encrypted: string | null): void;
   getKubeconfig(id: string): string | undefined;
   /** One stored kubeconfig ciphertext, if any is stored: what an encryption key must open. */

@@ -586,9 +586,12 @@ export class SandboxService {
     this.store.finishKubeconfigDelivery(id, delivered ? this.clock.now() : null);
   }
 
-  /** ACTIVE sandboxes whose owner does not have the kubeconfig DM yet. */
+  /**
+   * ACTIVE sandboxes whose owner does not have the kubeconfig DM yet. All of them: a cut-off at `now` would leave
+   * out, after the wall clock stepped back, those that became ready in the time it stepped over.
+   */
   undeliveredKubeconfigs(limit = 100): Sandbox[] {
-    return this.store.undeliveredKubeconfigs(this.clock.now(), limit);
+    return this.store.undeliveredKubeconfigs(limit);
   }
 
   /** Remembers where the approval message was posted, so later changes rewrite it in place. */

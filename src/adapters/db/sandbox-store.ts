@@ -268,8 +268,8 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
   );
   const undelivered = limited(
     `SELECT ${COLUMNS} FROM sandboxes INDEXED BY sandboxes_kubeconfig_unsent
-     WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL AND ready_at <= ? ORDER BY ready_at`,
-    sandboxRows<[number]>,
+     WHERE status = 'ACTIVE' AND kubeconfig_sent_at IS NULL ORDER BY ready_at`,
+    sandboxRows<[]>,
   );
   const setKubeconfig = db.prepare('UPDATE sandboxes SET kubeconfig_enc = ?, updated_at = ? WHERE id = ?');
   const upsertResult =
@@ -447,7 +447,7 @@ export function createSandboxStore(db: Db, now: () => number = Date.now): Sandbo
     finishKubeconfigDelivery(id, sentAt) {
       finishDelivery.run(sentAt, id);
     },
-    undeliveredKubeconfigs: (readyBefore, limit) => undelivered(limit).all(readyBefore).map(toSandbox),
+    undeliveredKubeconfigs: (limit) => undelivered(limit).all().map(toSandbox),
 
     setKubeconfig(id, encrypted) {
       setKubeconfig.run(encrypted, now(), id);

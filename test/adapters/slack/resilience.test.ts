@@ -120,6 +120,28 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when the upload fails and the wall clock then steps back (an NTP correction), then the next poll still delivers the kubeconfig', async () => {
+    let offsetMs = 0;
+    // The poll is driven by hand below; the bot's clock is moved by hand (Slack's signatures keep real time).
+    const h = await startSlackHarness({
+      overrides: { queuePollMs: 3_600_000, clock: { now: () => Date.now() + offsetMs } },
+    });
+    try {
+      h.fake.failAlways('files.getUploadURLExternal', { status: 500 });
+      await h.activeSandbox('stepped');
+      await h.dmTo(ALICE, /sending its kubeconfig failed; the bot will try again/);
+      await h.app.events.idle();
+      h.fake.clearFaults();
+      offsetMs = -10 * 60_000;
+      await h.app.slack?.notifier.deliverMissingKubeconfigs();
+      const files = [...h.fake.files().values()].filter((f) => f.completed);
+      assert.equal(files.length, 1, 'the kubeconfig was delivered');
+      assert.equal(files[0]?.channel_id, h.fake.dmChannelOf(ALICE));
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when the owner of an active sandbox cannot be reached by DM, then the poll retries the kubeconfig less and less often, not every few seconds for its whole life', async () => {
     // The poll is driven by hand below; the app's own would add attempts of its own.
     const h = await startSlackHarness({ overrides: { queuePollMs: 3_600_000 } });
