@@ -91,7 +91,9 @@ export function registerJobs(
   stepWatch.unref();
   return async () => {
     clearInterval(stepWatch);
-    await Promise.all(tasks.map((t) => t.stop()));
+    // Destroyed, not only stopped: node-cron keeps every task in a registry of its own until then, and a process
+    // that loses and regains the lease schedules the jobs anew.
+    await Promise.all(tasks.map((t) => t.destroy()));
     await Promise.allSettled([...running]);
   };
 }

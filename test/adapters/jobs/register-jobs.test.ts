@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import cron from 'node-cron';
 import { registerJobs } from '../../../src/adapters/jobs/register-jobs.js';
 import { createMetrics } from '../../../src/adapters/metrics/metrics.js';
-import { recordingLogger, waitFor } from '../../helpers/core-fixture.js';
+import { recordingLogger, silentLogger, waitFor } from '../../helpers/core-fixture.js';
 
 describe('Scheduled jobs', () => {
   it('when a job fails at every tick, then it is logged once and /metrics counts every failure apart from the runs that worked', async () => {
@@ -52,5 +53,14 @@ describe('Scheduled jobs', () => {
     } finally {
       await stop();
     }
+  });
+
+  it('when a process loses and regains the lease again and again, then node-cron keeps none of the stopped jobs', async () => {
+    const before = cron.getTasks().size;
+    for (let i = 0; i < 5; i++) {
+      const stop = registerJobs('* * * * *', [{ name: 'reap-expired', run: () => 0 }], silentLogger);
+      await stop();
+    }
+    assert.equal(cron.getTasks().size, before);
   });
 });
