@@ -242,7 +242,10 @@ function staleHeaders(req: IncomingMessage): string | undefined {
   if (!timestamp || !header(req.headers['x-slack-signature'])) return 'the signature headers are missing';
   const seconds = Number(timestamp);
   if (!Number.isInteger(seconds)) return 'the request timestamp is not a number';
-  if (Math.abs(Date.now() / 1000 - seconds) > MAX_SKEW_SECONDS)
-    return 'the request timestamp is more than five minutes from now';
+  const skew = Math.round(seconds - Date.now() / 1000);
+  if (Math.abs(skew) > MAX_SKEW_SECONDS) {
+    const off = `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this host's clock`;
+    return `the request timestamp is ${off}, more than five minutes (a replay, or this host's clock is wrong: if every request is refused so, check its time sync)`;
+  }
   return undefined;
 }
