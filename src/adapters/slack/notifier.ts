@@ -54,6 +54,7 @@ export interface NotifierDeps {
  */
 export class SlackNotifier {
   private readonly perSandbox = new KeyedMutex();
+  private readonly perChannel = new KeyedMutex();
   private readonly dmChannels = new Map<string, string>();
   /**
    * The delete failure last told per sandbox. A destroy that keeps failing is retried by the reconciler for as
@@ -205,9 +206,8 @@ export class SlackNotifier {
     if (!this.deps.service.claimApprovalPost(sandbox.id)) return;
     const channel = this.deps.approversChannel;
     const message = renderApprovalRequest(sandbox);
-    const posted = await this.deps.call(
-      'chat.postMessage',
-      () => this.deps.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
+    const posted = await this.post(
+      { channel, ...message, unfurl_links: false },
       { sandbox: sandbox.id, purpose: 'approval request' },
     );
     try {
@@ -248,15 +248,8 @@ export class SlackNotifier {
       await otherwise?.();
       return;
     }
-    await this.deps.call(
-      'chat.postMessage',
-      () =>
-        this.deps.client.chat.postMessage({
-          channel: where.channel,
-          thread_ts: where.ts,
-          ...message,
-          unfurl_links: false,
-        }),
+    await this.post(
+      { channel: where.channel, thread_ts: where.ts, ...message, unfurl_links: false },
       { sandbox: sandbox.id, purpose: 'thread' },
     );
   }
@@ -265,10 +258,23 @@ export class SlackNotifier {
     const channel = this.deps.auditChannel;
     if (!channel) return;
     const text = renderAuditLine(event);
-    await this.deps.call(
-      'chat.postMessage',
-      () => this.deps.client.chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false }),
+    await this.post(
+      { channel, text, unfurl_links: false, unfurl_media: false },
       { sandbox: event.sandbox.id, purpose: 'audit' },
+    );
+  }
+
+  /**
+   * chat.postMessage, one at a time per conversation. Slack takes about one message a second per channel (short
+   * bursts allowed) and answers 429 beyond that: a burst such as an expiry sweep's audit lines and thread replies
+   * waits here and goes out as fast as Slack takes it, in order, instead of all at once and mostly refused.
+   */
+  private post(
+    message: webApi.ChatPostMessageArguments,
+    context: Record<string, unknown>,
+  ): Promise<webApi.ChatPostMessageResponse | undefined> {
+    return this.perChannel.run(message.channel, () =>
+      this.deps.call('chat.postMessage', () => this.deps.client.chat.postMessage(message), context),
     );
   }
 
@@ -301,9 +307,8 @@ export class SlackNotifier {
     if (!isSlackUser(userId)) return false;
     const channel = await this.openDm(userId);
     if (!channel) return false;
-    const posted = await this.deps.call(
-      'chat.postMessage',
-      () => this.deps.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
+    const posted = await this.post(
+      { channel, ...message, unfurl_links: false },
       { user: userId, purpose: 'dm' },
     );
     return posted !== undefined;

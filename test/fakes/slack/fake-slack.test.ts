@@ -408,6 +408,38 @@ describe('fake Slack: fault injection through the WebClient', () => {
     assert.equal(fake.messages(APPROVALS).length, 1);
   });
 
+  it('when a channel is over its post rate limit, then Slack answers 429 with Retry-After and ratelimited, other conversations still take posts, and the channel takes posts again once the window has passed', async () => {
+    fake.limitPostsPerChannel({ posts: 2, windowMs: 1000 });
+    const post = (channel: string) =>
+      fetch(`${fake.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel, text: 'hi' }),
+      });
+    assert.equal((await post(APPROVALS)).status, 200);
+    assert.equal((await post(APPROVALS)).status, 200);
+    const limited = await post(APPROVALS);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('retry-after'), '1');
+    assert.deepEqual(await limited.json(), { ok: false, error: 'ratelimited' });
+    assert.equal(fake.messages(APPROVALS).length, 2, 'the refused post is not kept');
+    assert.equal((await post(ALICE)).status, 200, "the bot's DM with alice has a limit of its own");
+
+    const strict = clientFor(fake.botToken, { rejectRateLimitedCalls: true });
+    await assert.rejects(
+      strict.chat.postMessage({ channel: APPROVALS, text: 'x' }),
+      (e: unknown) => e instanceof WebAPIRateLimitedError && e.retryAfter === 1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await strict.chat.postMessage({ channel: APPROVALS, text: 'later' });
+    fake.limitPostsPerChannel(undefined);
+    assert.equal((await post(APPROVALS)).status, 200);
+    assert.deepEqual(
+      fake.callsTo('chat.postMessage').map((c) => c.response?.error ?? 'ok'),
+      ['ok', 'ok', 'ratelimited', 'ok', 'ratelimited', 'ok', 'ok'],
+    );
+  });
+
   it('when the next call gets HTTP 500, then WebAPIHTTPError with statusCode 500, and the call after that works', async () => {
     fake.failNext('chat.postMessage', { status: 500 });
     await assert.rejects(

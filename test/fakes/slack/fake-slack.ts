@@ -238,7 +238,20 @@ export interface FakeSlack {
   failNext(method: string, fault: FakeFault, times?: number): void;
   failAlways(method: string, fault: FakeFault): void;
   clearFaults(): void;
+  /**
+   * Slack's special rate limit of chat.postMessage, opt-in: "one message per second per channel", short bursts
+   * allowed (docs.slack.dev/apis/web-api/rate-limits). Once a conversation (a `U…` means the bot's DM) has taken
+   * `posts` messages within the last `windowMs`, a further post is answered as Slack answers it: HTTP 429,
+   * `Retry-After` (whole seconds until the window has room again, at least 1) and `{ok:false, error:"ratelimited"}`,
+   * and is journalled with that response. Small numbers keep tests fast; undefined lifts the limit.
+   */
+  limitPostsPerChannel(limit: PostRateLimit | undefined): void;
   stop(): Promise<void>;
+}
+
+export interface PostRateLimit {
+  readonly posts: number;
+  readonly windowMs: number;
 }
 
 /** Starts a fake Slack on 127.0.0.1 and a free port. Start it before constructing the Bolt App (§2.3). */
@@ -378,6 +391,9 @@ class FakeSlackServer implements FakeSlack {
   private readonly responseUrls = new Map<string, MintedResponseUrl>();
   private readonly nextFaults = new Map<string, { fault: FakeFault; remaining: number }[]>();
   private readonly alwaysFaults = new Map<string, FakeFault>();
+  private postLimit: PostRateLimit | undefined;
+  /** When each conversation took its recent posts (for `postLimit`), oldest first. */
+  private readonly postTimes = new Map<string, number[]>();
   private lastTsMicros = 0;
   private idCounter = 0;
 
@@ -669,6 +685,22 @@ class FakeSlackServer implements FakeSlack {
     this.alwaysFaults.clear();
   }
 
+  limitPostsPerChannel(limit: PostRateLimit | undefined): void {
+    this.postLimit = limit;
+    this.postTimes.clear();
+  }
+
+  /** Seconds until `channel` may take another post under `postLimit`; undefined when it may now. */
+  private postRetryAfter(channel: string, now: number): number | undefined {
+    const limit = this.postLimit;
+    if (limit === undefined) return undefined;
+    const recent = (this.postTimes.get(channel) ?? []).filter((at) => at > now - limit.windowMs);
+    this.postTimes.set(channel, recent);
+    const oldest = recent[0];
+    if (recent.length < limit.posts || oldest === undefined) return undefined;
+    return Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000));
+  }
+
   private takeFault(key: string): FakeFault | undefined {
     const queue = this.nextFaults.get(key);
     const next = queue?.[0];
@@ -756,9 +788,17 @@ class FakeSlackServer implements FakeSlack {
     };
     this.journal.push(call);
     if (await this.answerWithFault(method, req, res, call)) return;
+    const posting =
+      method === 'chat.postMessage' ? this.conversationId(str(args, 'channel') ?? '') : undefined;
+    const retryAfter = posting === undefined ? undefined : this.postRetryAfter(posting, call.at);
+    if (retryAfter !== undefined) {
+      call.response = fail('ratelimited');
+      return sendJson(res, 429, call.response, { 'retry-after': String(retryAfter) });
+    }
     const spec = this.methods[method];
     const reply = decoded === undefined ? fail('invalid_json') : this.dispatch(method, spec, token, args);
     call.response = reply;
+    if (posting !== undefined && reply.ok) this.postTimes.get(posting)?.push(call.at);
     sendJson(res, 200, reply, {
       'x-oauth-scopes': this.scopes.join(','),
       'x-accepted-oauth-scopes': spec?.scope ?? '',
