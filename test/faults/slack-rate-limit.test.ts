@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  ALICE,
   APPROVALS,
   AUDIT,
   BOB,
+  GENERAL,
   type SlackHarness,
   startSlackHarness,
   textOf,
@@ -25,6 +27,34 @@ describe('Slack rate limits in a burst', () => {
   });
   after(async () => {
     await h.stop();
+  });
+
+  it('when Slack rate-limits an audit line for 5 seconds, then /sandbox create typed meanwhile still opens its modal and the audit line follows', async () => {
+    const { app, fake, driver } = h;
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 5 });
+    app.service.request(
+      { id: ALICE, isApprover: false, isAdmin: false },
+      { name: 'limited' },
+      { via: 'slack' },
+    );
+    await fake.waitForCall('chat.postMessage', (c) => c.fault !== undefined);
+
+    await driver.command(ALICE, 'create', { channelId: GENERAL });
+    const modal = await waitUntil(
+      () => fake.openModals(ALICE)[0],
+      5000,
+      () => 'the create modal',
+    );
+    assert.equal(modal.callback_id, 'create_sandbox');
+    const opened = fake.callsTo('views.open').at(-1);
+    assert.equal(opened?.response?.ok, true, JSON.stringify(opened?.response));
+
+    await waitUntil(
+      () => fake.messages(AUDIT).some((m) => m.text.includes('*limited*')),
+      10_000,
+      () => 'the audit line of limited',
+    );
+    await h.approvalMessage('limited');
   });
 
   it('when one sweep expires 10 sandboxes and Slack takes 2 posts a second per channel, then every audit line, thread reply and DM still arrives, each refused post is sent again once', async () => {

@@ -68,6 +68,9 @@ export function createSlackApp(deps: SlackAppDeps) {
       randomize: true,
     },
     timeout: 10_000,
+    // A 429 is waited out by `call` (slack-call.ts), not by the WebClient, which would pause all its calls for the
+    // Retry-After and count the 429 as one of the retries above.
+    rejectRateLimitedCalls: true,
   };
 
   // No conversation store: nothing here reads `context.conversation`, and Bolt's default one costs every request.

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../core/ports.js';
 
 /** The counter the app's metrics provide for failed Slack calls (`slack_api_errors_total{method,error}`). */
@@ -31,9 +32,7 @@ export function slackErrorCode(error: unknown): string {
     case 'slack_webapi_rate_limited_error':
       return 'ratelimited';
     case 'slack_webapi_request_error': {
-      // After its retries the WebClient reports a 429 that never cleared as a request error.
       const original = `${String(e.original?.name)} ${String(e.original?.message)}`;
-      if (/rate limit/i.test(original)) return 'ratelimited';
       return /abort|timeout/i.test(original) ? 'timeout' : 'request_failed';
     }
     case 'response_url_error':
@@ -53,20 +52,43 @@ const FIXES: Record<string, string> = {
   missing_scope: "the app lacks a scope manifest.yml grants: update the app's manifest and reinstall it",
 };
 
+/**
+ * How long one call waits in all for Slack's rate limits before it gives up; a minute covers a per-minute tier.
+ * The WebClient rejects a 429 at once (`rejectRateLimitedCalls`) and the call waits the Retry-After Slack named:
+ * a 429 then neither pauses every other call of the WebClient nor uses up the retries meant for failures.
+ */
+const RATE_LIMIT_WAIT_MS = 60_000;
+
+/** How long to wait before trying a rate-limited call (HTTP 429) again: its Retry-After, at least a second. */
+function retryAfterMs(error: unknown): number | undefined {
+  const e = (error ?? {}) as { code?: unknown; retryAfter?: unknown };
+  if (e.code !== 'slack_webapi_rate_limited_error' || typeof e.retryAfter !== 'number') return undefined;
+  return Math.max(1, e.retryAfter) * 1000;
+}
+
 export function createSlackCall(deps: { slackErrors: SlackErrorCounter; logger: Logger }): SlackCall {
   return async (method, call, context = {}) => {
-    try {
-      return await call();
-    } catch (error) {
-      const code = slackErrorCode(error);
-      deps.slackErrors.inc({ method, error: code });
-      const fix = FIXES[code];
-      // The error's message only: request bodies (which may hold a kubeconfig) are never logged.
-      deps.logger.warn(
-        { ...context, method, error: code, err: error instanceof Error ? error.message : String(error) },
-        fix ? `Slack call failed: ${fix}` : 'Slack call failed',
-      );
-      return undefined;
+    let waitedMs = 0;
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        const waitMs = retryAfterMs(error);
+        if (waitMs !== undefined && waitedMs + waitMs <= RATE_LIMIT_WAIT_MS) {
+          waitedMs += waitMs;
+          await sleep(waitMs);
+          continue;
+        }
+        const code = slackErrorCode(error);
+        deps.slackErrors.inc({ method, error: code });
+        const fix = FIXES[code];
+        // The error's message only: request bodies (which may hold a kubeconfig) are never logged.
+        deps.logger.warn(
+          { ...context, method, error: code, err: error instanceof Error ? error.message : String(error) },
+          fix ? `Slack call failed: ${fix}` : 'Slack call failed',
+        );
+        return undefined;
+      }
     }
   };
 }

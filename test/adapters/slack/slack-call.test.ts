@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { slackErrorCode } from '../../../src/adapters/slack/slack-call.js';
+import { createSlackCall, slackErrorCode } from '../../../src/adapters/slack/slack-call.js';
+import { silentLogger } from '../../helpers/core-fixture.js';
 
 describe('Slack error codes for the metric', () => {
   it('when Web API calls fail in each way the WebClient reports, then each gets a short stable label', () => {
@@ -14,13 +15,6 @@ describe('Slack error codes for the metric', () => {
       [
         {
           code: 'slack_webapi_request_error',
-          original: new Error('A rate limit was exceeded (url: chat.postMessage, retry-after: 1)'),
-        },
-        'ratelimited',
-      ],
-      [
-        {
-          code: 'slack_webapi_request_error',
           original: new Error('The operation was aborted due to timeout'),
         },
         'timeout',
@@ -29,5 +23,35 @@ describe('Slack error codes for the metric', () => {
       [new Error('something else'), 'unexpected'],
     ];
     for (const [error, label] of cases) assert.equal(slackErrorCode(error), label, JSON.stringify(error));
+  });
+});
+
+describe('a Slack call', () => {
+  it('when Slack rate-limits a call, then it is tried again after the Retry-After, and given up when that would pass a minute of waiting', async () => {
+    const counted: string[] = [];
+    const call = createSlackCall({
+      slackErrors: { inc: ({ method, error }) => counted.push(`${method} ${error}`) },
+      logger: silentLogger,
+    });
+    const limited = (retryAfter: number) =>
+      Object.assign(new Error('rate limited'), { code: 'slack_webapi_rate_limited_error', retryAfter });
+    let attempts = 0;
+    const answer = await call('chat.postMessage', async () => {
+      attempts++;
+      if (attempts === 1) throw limited(0);
+      return 'posted';
+    });
+    assert.equal(answer, 'posted');
+    assert.equal(attempts, 2);
+    assert.deepEqual(counted, [], 'a call that went out in the end did not fail');
+
+    attempts = 0;
+    const given = await call('views.publish', async () => {
+      attempts++;
+      throw limited(61);
+    });
+    assert.equal(given, undefined);
+    assert.equal(attempts, 1, 'not tried again');
+    assert.deepEqual(counted, ['views.publish ratelimited']);
   });
 });
