@@ -87,7 +87,27 @@ export function createSlackApp(deps: SlackAppDeps) {
   let app: App;
   let receiver: SlackEventsReceiver | undefined;
   if (settings.appToken) {
-    app = new App({ ...common, appToken: settings.appToken, socketMode: true });
+    app = new App({
+      ...common,
+      appToken: settings.appToken,
+      socketMode: true,
+      // The Socket Mode client's own WebClient (apps.connections.open). The socket-mode library gives up for good,
+      // or at a reconnect throws where nothing can catch it, when that call fails with a network error or an HTTP
+      // error: so it is retried here until Slack answers. A refused token still fails at once (not retried).
+      installerOptions: {
+        clientOptions: {
+          ...clientOptions,
+          retryConfig: {
+            forever: true,
+            factor: 2,
+            minTimeout: 1_000,
+            maxTimeout: 30_000,
+            randomize: true,
+            unref: true,
+          },
+        },
+      },
+    });
   } else {
     if (!settings.signingSecret) {
       throw new Error(

@@ -345,6 +345,47 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when Slack cannot be reached as the bot connects over Socket Mode, then it keeps trying and connects once Slack answers again', async () => {
+    const h = await startSlackHarness({
+      env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN },
+      beforeStart: (fake) => fake.failNext('apps.connections.open', { status: 503 }, 3),
+      awaitSocket: false,
+    });
+    try {
+      await waitUntil(
+        () => h.fake.socketModeConnections() === 1 || undefined,
+        20_000,
+        () => 'a Socket Mode connection once Slack is back',
+      );
+      const answer = await h.driver.command(ALICE, 'list');
+      assert.match(textOf(answer.body as { text?: string }), /sandbox/i);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('when the Socket Mode connection drops and Slack cannot be reached for a while, then the bot reconnects once it can, and keeps running', async () => {
+    const h = await startSlackHarness({ env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN } });
+    try {
+      h.fake.failNext('apps.connections.open', { status: 503 }, 3);
+      h.fake.dropSocketModeConnections();
+      await waitUntil(
+        () => h.fake.callsTo('apps.connections.open').filter((c) => c.fault).length === 3 || undefined,
+        20_000,
+        () => 'the failed reconnects',
+      );
+      await waitUntil(
+        () => h.fake.socketModeConnections() === 1 || undefined,
+        20_000,
+        () => 'a Socket Mode connection once Slack is back',
+      );
+      const answer = await h.driver.command(ALICE, 'list');
+      assert.match(textOf(answer.body as { text?: string }), /sandbox/i);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when SLACK_APP_TOKEN is set, then the app goes to Socket Mode through SLACK_API_URL, mounts no HTTP route, and health stays up', async () => {
     const h = await startSlackHarness({ env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN } });
     try {

@@ -182,6 +182,8 @@ export interface FakeSlack {
 
   /** Apps connected over Socket Mode. */
   socketModeConnections(): number;
+  /** Cuts every Socket Mode connection without a close frame, as a network failure does. */
+  dropSocketModeConnections(): void;
   /** Pushes an envelope over Socket Mode and resolves with the payload the app acked with. */
   sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown>;
 
@@ -436,6 +438,10 @@ class FakeSlackServer implements FakeSlack {
 
   socketModeConnections(): number {
     return this.socketMode.connections;
+  }
+
+  dropSocketModeConnections(): void {
+    this.socketMode.drop();
   }
 
   sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown> {

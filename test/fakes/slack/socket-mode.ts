@@ -85,8 +85,12 @@ export class SocketModeHub {
     });
   }
 
-  close(): void {
+  drop(): void {
     for (const socket of this.sockets) socket.terminate();
+  }
+
+  close(): void {
+    this.drop();
     this.wss.close();
   }
 
