@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/adapters/db/migrations.js';
 import { alice, bob, waitFor } from '../helpers/core-fixture.js';
 import { startTestApp } from '../helpers/test-app.js';
 
@@ -40,6 +41,18 @@ function runMain(env: Record<string, string>, args: string[] = ['serve'], stopAf
 }
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'sandbox-start-'));
+
+/** A DATA_DIR whose database an older version left at schema `version`, with one sandbox in it. */
+function dataDirAtVersion(version: number): { dir: string; db: Database.Database } {
+  const dir = tempDir();
+  const db = new Database(path.join(dir, 'sandbox-bot.db'));
+  for (const sql of MIGRATIONS.slice(0, version)) db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  db.exec(`INSERT INTO sandboxes (id, approval_id, name, cluster_name, owner, requested_by, requested_via, servers,
+    agents, ttl_ms, status, requested_at, updated_at)
+    VALUES ('sb-old', 'ap-old', 'old', 'sbx-old', 'U0ALICE', 'U0ALICE', 'slack', 1, 0, 3600000, 'PENDING_APPROVAL', 1, 1)`);
+  return { dir, db };
+}
 
 describe('start-up', () => {
   it('when started without Slack settings, then it serves and says which variables enable Slack, and stops cleanly on SIGTERM', async () => {
@@ -105,6 +118,24 @@ describe('start-up', () => {
       holder.exec('ROLLBACK');
       holder.close();
     }
+  });
+
+  it('when the database was written by a newer version (a rollback), then it says to run that version or restore the backup from before the upgrade, and changes nothing', async () => {
+    const { dir, db } = dataDirAtVersion(MIGRATIONS.length);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    const result = await runMain({ DATA_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `at schema version ${MIGRATIONS.length + 1}, written by a newer version of k3d-sandbox-bot \\(this one knows up to ${MIGRATIONS.length}\\): run that version or a newer one; to go back to this version, restore the backup taken before the upgrade`,
+      ),
+    );
+    assert.doesNotMatch(result.stderr, /writable by this user|holds a lock/, 'not a problem with the file');
+    const after = new Database(path.join(dir, 'sandbox-bot.db'));
+    assert.equal(after.pragma('user_version', { simple: true }), MIGRATIONS.length + 1);
+    after.close();
   });
 
   it('when the port is taken, then it names the address and what to set, and exits non-zero without a stack trace', async () => {

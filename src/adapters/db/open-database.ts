@@ -21,6 +21,9 @@ export class DatabaseOpenError extends StartupError {
   override name = 'DatabaseOpenError';
 }
 
+/** A schema this version must not change now; its message says what to do, which is not about the file. */
+class SchemaRefused extends Error {}
+
 /**
  * Opens (creating if needed) the SQLite database, sets the pragmas the bot relies on and applies pending
  * migrations. `:memory:` gives a private in-memory database for tests.
@@ -42,9 +45,11 @@ export function openDatabase(file: string): Db {
   } catch (error) {
     db?.close();
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DatabaseOpenError(
-      `Cannot open the database ${file}: ${reason}. Check that DATA_DIR exists, is writable by this user, and that no other process holds a lock on it.`,
-    );
+    const check =
+      error instanceof SchemaRefused
+        ? ''
+        : ' Check that DATA_DIR exists, is writable by this user, and that no other process holds a lock on it.';
+    throw new DatabaseOpenError(`Cannot open the database ${file}: ${reason}.${check}`);
   }
 }
 
@@ -75,8 +80,8 @@ function migrate(db: Db): void {
   const schemaVersion = () => db.pragma('user_version', { simple: true }) as number;
   const current = schemaVersion();
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the database is at schema version ${current}, newer than this bot knows (${MIGRATIONS.length}); upgrade the bot`,
+    throw new SchemaRefused(
+      `it is at schema version ${current}, written by a newer version of k3d-sandbox-bot (this one knows up to ${MIGRATIONS.length}): run that version or a newer one; to go back to this version, restore the backup taken before the upgrade`,
     );
   }
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
