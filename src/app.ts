@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLease } from './adapters/db/lease.js';
+import { createLease, PROVISIONER_LEASE } from './adapters/db/lease.js';
 import { openDatabase } from './adapters/db/open-database.js';
 import { createSandboxStore } from './adapters/db/sandbox-store.js';
 import { startWalCheckpointer } from './adapters/db/wal-checkpointer.js';
@@ -192,7 +192,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
   let followed: string | undefined;
   let leadershipEnded: Promise<unknown> = Promise.resolve();
   const leaseTtlMs = overrides.leaseTtlMs ?? LEASE_TTL_MS;
-  const lease = createLease(db, 'provisioner', leaseTtlMs);
+  const lease = createLease(db, PROVISIONER_LEASE, leaseTtlMs);
 
   /**
    * The provisioner, the jobs and the reconciler run in one process per database: the lease holder. Others

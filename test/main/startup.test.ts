@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -136,6 +136,43 @@ describe('start-up', () => {
     const after = new Database(path.join(dir, 'sandbox-bot.db'));
     assert.equal(after.pragma('user_version', { simple: true }), MIGRATIONS.length + 1);
     after.close();
+  });
+
+  it('when an older version still runs on the database (a rolling deploy), then the new one does not upgrade it under that process, says to stop it, and upgrades once it has stopped', async () => {
+    const { dir, db } = dataDirAtVersion(MIGRATIONS.length - 1);
+    // The older bot: a live process on this host holding the provisioner lease, as every `serve` does.
+    const older = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    db.prepare(
+      `INSERT INTO leases (name, holder, host, pid, expires_at) VALUES ('provisioner', ?, ?, ?, ?)`,
+    ).run(`${hostname()}:${older.pid}:abcdef`, hostname(), older.pid, Date.now() + 15_000);
+    db.close();
+    try {
+      const refused = await runMain({ DATA_DIR: dir, K3D_BIN: '/nonexistent/k3d' }, ['serve'], 0);
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `a bot is running on it \\(pid ${older.pid} on ${hostname()}\\) at schema version ${MIGRATIONS.length - 1}, which this version would upgrade to ${MIGRATIONS.length} under it\\. Stop every k3d-sandbox-bot process on this DATA_DIR \\(serve and mcp\\), then start this version`,
+        ),
+      );
+      assert.doesNotMatch(refused.stderr, /writable by this user|\n\s+at /);
+      const file = new Database(path.join(dir, 'sandbox-bot.db'));
+      assert.equal(file.pragma('user_version', { simple: true }), MIGRATIONS.length - 1, 'not upgraded');
+      file.close();
+    } finally {
+      older.kill();
+      await new Promise((resolve) => older.once('exit', resolve));
+    }
+
+    // Stopped (here: gone without releasing its lease): the upgrade goes ahead, and the sandbox is still there.
+    const started = await runMain({ DATA_DIR: dir, K3D_BIN: '/nonexistent/k3d' }, ['serve'], 0);
+    assert.equal(started.code, 0, started.stderr);
+    const file = new Database(path.join(dir, 'sandbox-bot.db'));
+    assert.equal(file.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.deepEqual(file.prepare('SELECT name, status FROM sandboxes').all(), [
+      { name: 'old', status: 'PENDING_APPROVAL' },
+    ]);
+    file.close();
   });
 
   it('when the port is taken, then it names the address and what to set, and exits non-zero without a stack trace', async () => {

@@ -9,6 +9,11 @@ export interface LeaseHolder {
   expiresAt: number;
 }
 
+/** The lease of the process that runs the provisioner, the jobs and the reconciler: the one every bot seeks. */
+export const PROVISIONER_LEASE = 'provisioner';
+
+const SELECT_LEASE = 'SELECT holder, host, pid, expires_at AS expiresAt FROM leases WHERE name = ?';
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -16,6 +21,17 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether a lease is still held: not run out, and its holder is not a process gone from this host. */
+function isHeld(lease: LeaseHolder, now: number): boolean {
+  return lease.expiresAt > now && !(lease.host === hostname() && !isAlive(lease.pid));
+}
+
+/** The process holding the lease `name`, if one is: a bot running on this database now. */
+export function leaseHolder(db: Db, name: string, now = Date.now()): LeaseHolder | undefined {
+  const current = db.prepare<[string], LeaseHolder>(SELECT_LEASE).get(name);
+  return current && isHeld(current, now) ? current : undefined;
 }
 
 /**
@@ -32,9 +48,7 @@ export function createLease(db: Db, name: string, ttlMs: number, now: () => numb
     host: hostname(),
     pid: process.pid,
   };
-  const select = db.prepare<[string], LeaseHolder>(
-    'SELECT holder, host, pid, expires_at AS expiresAt FROM leases WHERE name = ?',
-  );
+  const select = db.prepare<[string], LeaseHolder>(SELECT_LEASE);
   const upsert = db.prepare(
     `INSERT INTO leases (name, holder, host, pid, expires_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid,
@@ -49,11 +63,7 @@ export function createLease(db: Db, name: string, ttlMs: number, now: () => numb
       return db
         .transaction(() => {
           const current = select.get(name);
-          const free =
-            !current ||
-            current.holder === me.holder ||
-            current.expiresAt <= now() ||
-            (current.host === me.host && !isAlive(current.pid));
+          const free = !current || current.holder === me.holder || !isHeld(current, now());
           if (free) upsert.run(name, me.holder, me.host, me.pid, now() + ttlMs);
           return free;
         })

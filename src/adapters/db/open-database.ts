@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StartupError } from '../../lib/startup-error.js';
+import { leaseHolder, PROVISIONER_LEASE } from './lease.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -23,6 +24,9 @@ export class DatabaseOpenError extends StartupError {
 
 /** A schema this version must not change now; its message says what to do, which is not about the file. */
 class SchemaRefused extends Error {}
+
+/** The migration that made the lease table: before it, another process on the database cannot be seen. */
+const LEASES_SINCE = 3;
 
 /**
  * Opens (creating if needed) the SQLite database, sets the pragmas the bot relies on and applies pending
@@ -74,7 +78,9 @@ function useWal(db: Db): void {
 /**
  * Applies every migration newer than `PRAGMA user_version`, each in its own write transaction. The version is
  * read again inside it: a second process (a `serve` and an `mcp` started together after an upgrade) may have
- * applied that migration while this one waited for the lock.
+ * applied that migration while this one waited for the lock. None is applied under a bot still running on the
+ * database (an older version left running in a rolling deploy): it would go on writing rows the way its own
+ * schema wants (a sandbox destroyed by version 6 after migration 7 kept its name for good).
  */
 function migrate(db: Db): void {
   const schemaVersion = () => db.pragma('user_version', { simple: true }) as number;
@@ -88,6 +94,12 @@ function migrate(db: Db): void {
     const sql = MIGRATIONS[version - 1] as string;
     db.transaction(() => {
       if (schemaVersion() >= version) return;
+      const running = version > LEASES_SINCE ? leaseHolder(db, PROVISIONER_LEASE) : undefined;
+      if (running) {
+        throw new SchemaRefused(
+          `a bot is running on it (pid ${running.pid} on ${running.host}) at schema version ${version - 1}, which this version would upgrade to ${MIGRATIONS.length} under it. Stop every k3d-sandbox-bot process on this DATA_DIR (serve and mcp), then start this version (if that process is already gone, its lease runs out at ${new Date(running.expiresAt).toISOString()})`,
+        );
+      }
       db.exec(sql);
       db.pragma(`user_version = ${version}`);
     }).immediate();
