@@ -23,6 +23,8 @@ export interface ReconcileReport {
   /** Clusters k3d no longer lists whose leftover network and volume were removed. */
   leftoversRemoved: string[];
   destroysResumed: string[];
+  /** ACTIVE sandboxes whose kubeconfig was read again from k3d, having none stored. */
+  kubeconfigsRestored: string[];
 }
 
 const MINUTE = 60_000;
@@ -80,6 +82,7 @@ export class Reconciler {
       orphansDeleted: [],
       leftoversRemoved: [],
       destroysResumed: [],
+      kubeconfigsRestored: [],
     };
     const listedAt = this.deps.clock.now();
     // A list that cannot be read rejects the pass before anything is changed: its caller logs and counts it.
@@ -98,6 +101,8 @@ export class Reconciler {
       if (!existing.has(sandbox.clusterName) && (sandbox.readyAt ?? 0) <= listedAt) {
         service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
         report.failed.push(sandbox.id);
+      } else if (service.lacksKubeconfig(sandbox)) {
+        await this.restoreKubeconfig(sandbox, report);
       }
     }
 
@@ -180,6 +185,23 @@ export class Reconciler {
       this.resumedDestroys.set(sandbox.id, { times, nextAt: now + waitMs });
       provisioner.destroy(sandbox);
       report.destroysResumed.push(sandbox.id);
+    }
+  }
+
+  /**
+   * The stored kubeconfigs are cleared when the encryption key is lost (the start-up refusal says how), or to
+   * change the key; the clusters still run, and k3d gives out their kubeconfig again.
+   */
+  private async restoreKubeconfig(sandbox: Sandbox, report: ReconcileReport): Promise<void> {
+    const { service, runtime, logger } = this.deps;
+    try {
+      const kubeconfig = await runtime.kubeconfig(sandbox.clusterName);
+      if (service.restoreKubeconfig(sandbox.id, kubeconfig)) report.kubeconfigsRestored.push(sandbox.id);
+    } catch (error) {
+      logger.error(
+        { sandbox: sandbox.id, err: (error as Error).message },
+        'reading the kubeconfig of an active sandbox again failed; the reconciler retries',
+      );
     }
   }
 

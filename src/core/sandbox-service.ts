@@ -441,6 +441,22 @@ export class SandboxService {
     return sandbox;
   }
 
+  /** Whether an ACTIVE sandbox has no kubeconfig stored (they were cleared because the encryption key was lost). */
+  lacksKubeconfig(sandbox: Sandbox): boolean {
+    return sandbox.status === 'ACTIVE' && this.store.getKubeconfig(sandbox.id) === undefined;
+  }
+
+  /** Stores the kubeconfig read again from k3d for an ACTIVE sandbox that has none; false if it has one or is not ACTIVE. */
+  restoreKubeconfig(id: string, kubeconfig: string): boolean {
+    return this.store.transaction(() => {
+      const current = this.store.get(id);
+      if (!current || !this.lacksKubeconfig(current)) return false;
+      this.store.setKubeconfig(id, this.vault.encrypt(kubeconfig));
+      this.audit(SYSTEM_ACTOR, 'kubeconfig_restored', current);
+      return true;
+    });
+  }
+
   /**
    * Records a failed create (CREATING, in `attempt` when given) or a vanished cluster (ACTIVE, no attempt).
    * `detail` is the tool's output tail.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +72,35 @@ describe('provisioning through the fake k3d', () => {
       }
     } finally {
       await app.stop(1000);
+    }
+  });
+
+  it('when the encryption key is lost and the stored kubeconfigs are cleared as the start-up refusal says, then the bot reads them from k3d again and the owner gets theirs', async () => {
+    const first = await newApp();
+    await first.start();
+    const s = first.service.request(alice, { name: 'rekeyed' }, { via: 'slack' });
+    first.service.approve(bob, s.id);
+    await waitFor(() => first.store.get(s.id)?.status === 'ACTIVE', 'ACTIVE', 10_000);
+    await first.stop(1000);
+    const { dataDir, databaseFile } = first.config;
+    rmSync(path.join(dataDir, 'encryption.key'));
+    const db = new Database(databaseFile);
+    db.exec('UPDATE sandboxes SET kubeconfig_enc = NULL');
+    db.close();
+
+    const second = await newApp({}, dataDir);
+    await second.start();
+    try {
+      await waitFor(
+        () => second.store.getKubeconfig(s.id) !== undefined,
+        'the kubeconfig stored again',
+        10_000,
+      );
+      const key = fake.cluster('sbx-rekeyed')?.kubeconfig.clientKeyData ?? 'missing';
+      assert.match(second.service.kubeconfig(alice, s.id), new RegExp(`client-key-data: ${key}`));
+      assert.equal(second.store.get(s.id)?.status, 'ACTIVE');
+    } finally {
+      await second.stop(1000);
     }
   });
 

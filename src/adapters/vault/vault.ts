@@ -98,7 +98,7 @@ function opening(stored: StoredKubeconfigs, key: Buffer, source: string): Buffer
 }
 
 const ifLost = ({ databaseFile }: StoredKubeconfigs) =>
-  `If it is lost, so are they (their clusters still run): clear them with sqlite3 '${databaseFile}' "UPDATE sandboxes SET kubeconfig_enc = NULL" and start again.`;
+  `If it is lost, clear them with sqlite3 '${databaseFile}' "UPDATE sandboxes SET kubeconfig_enc = NULL" and start again: the bot reads the kubeconfigs of the clusters still running from k3d again.`;
 
 function readKeyFile(file: string): Buffer {
   let text: string;
