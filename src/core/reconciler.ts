@@ -54,12 +54,15 @@ export class Reconciler {
   private leftoversProblem: string | undefined;
   /** Why each orphan still listed could not be deleted: the same failure is logged as an error once. */
   private readonly orphanFailures: ReturnType<typeof repeatedFailures>;
+  /** Why each active sandbox's kubeconfig could not be read again: the same failure is logged as an error once. */
+  private readonly kubeconfigFailures: ReturnType<typeof repeatedFailures>;
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
   private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
     this.orphanFailures = repeatedFailures(deps.logger);
+    this.kubeconfigFailures = repeatedFailures(deps.logger);
   }
 
   /**
@@ -96,15 +99,18 @@ export class Reconciler {
       await this.finishInterruptedCreate(sandbox, existing.get(sandbox.clusterName), report);
     }
     this.resumeDestroys(service.inStatus('DESTROYING'), report);
+    const lacking: string[] = [];
     for (const sandbox of service.inStatus('ACTIVE', 100_000)) {
       // A sandbox that became ready after the list was taken is simply not in it yet.
       if (!existing.has(sandbox.clusterName) && (sandbox.readyAt ?? 0) <= listedAt) {
         service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
         report.failed.push(sandbox.id);
       } else if (service.lacksKubeconfig(sandbox)) {
+        lacking.push(sandbox.id);
         await this.restoreKubeconfig(sandbox, report);
       }
     }
+    this.kubeconfigFailures.retain(lacking);
 
     const claimed = new Set(
       service
@@ -190,18 +196,24 @@ export class Reconciler {
 
   /**
    * The stored kubeconfigs are cleared when the encryption key is lost (the start-up refusal says how), or to
-   * change the key; the clusters still run, and k3d gives out their kubeconfig again.
+   * change the key; the clusters still run, and k3d gives out their kubeconfig again. One that cannot be read
+   * fails at every pass, a minute apart, for as long as the sandbox lives.
    */
   private async restoreKubeconfig(sandbox: Sandbox, report: ReconcileReport): Promise<void> {
-    const { service, runtime, logger } = this.deps;
+    const { service, runtime } = this.deps;
+    const fields = { sandbox: sandbox.id };
     try {
       const kubeconfig = await runtime.kubeconfig(sandbox.clusterName);
       if (service.restoreKubeconfig(sandbox.id, kubeconfig)) report.kubeconfigsRestored.push(sandbox.id);
-    } catch (error) {
-      logger.error(
-        { sandbox: sandbox.id, err: (error as Error).message },
-        'reading the kubeconfig of an active sandbox again failed; the reconciler retries',
+      this.kubeconfigFailures.succeeded(
+        sandbox.id,
+        'the kubeconfig of an active sandbox is read again',
+        fields,
       );
+    } catch (error) {
+      const what = 'reading the kubeconfig of an active sandbox again failed; the reconciler retries';
+      // The message only, as before: never the whole error of a command whose output is a kubeconfig.
+      this.kubeconfigFailures.failed(sandbox.id, (error as Error).message, what, fields);
     }
   }
 

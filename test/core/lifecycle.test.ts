@@ -235,6 +235,31 @@ describe('reconciler', () => {
     assert.equal(warnings.length, 2, 'told again after it had worked in between');
   });
 
+  it('when the kubeconfig of an active sandbox that has none stored keeps failing to read, then the error is logged once, not at every pass, and it is stored once k3d gives it', async () => {
+    const { logger, errors, logged } = recordingLogger();
+    const { reconciler, runtime, store, activeSandbox } = setup(logger);
+    const s = await activeSandbox('rekeyed');
+    store.setKubeconfig(s.id, null); // cleared, as the start-up refusal says when the key is lost
+    const read = runtime.kubeconfig.bind(runtime);
+    runtime.kubeconfig = async (name) => {
+      runtime.calls.push(`kubeconfig ${name}`);
+      throw new Error(`reading the kubeconfig of ${name} failed: no server node`);
+    };
+    for (let pass = 0; pass < 5; pass++) await reconciler.run();
+    assert.deepEqual(errors, [
+      'reading the kubeconfig of an active sandbox again failed; the reconciler retries',
+    ]);
+    assert.equal(
+      runtime.calls.filter((c) => c === 'kubeconfig sbx-rekeyed').length,
+      6,
+      'still tried at every pass (and once by the create)',
+    );
+    runtime.kubeconfig = read;
+    assert.deepEqual((await reconciler.run()).kubeconfigsRestored, [s.id]);
+    assert.ok(store.getKubeconfig(s.id));
+    assert.ok(logged.some((l) => l.startsWith('info the kubeconfig of an active sandbox is read again')));
+  });
+
   it('when an orphan cluster keeps failing to delete, then the error is logged once, not at every pass, and again when its reason changes', async () => {
     const { logger, errors } = recordingLogger();
     const { reconciler, runtime } = setup(logger);
