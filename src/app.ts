@@ -145,7 +145,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       } catch (error) {
         return `it cannot be read: ${(error as Error).message}`;
       }
-      // Every process writes at each lease check (a renewal, or a locked look at the holder).
+      // Every process takes the write lock at each lease check, and the holder writes its renewal.
       const writeError = tickFailures.failing(LEASE_CHECK);
       return writeError && `it cannot be written: ${writeError}`;
     },

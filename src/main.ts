@@ -28,12 +28,12 @@ async function serve(): Promise<void> {
   }
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     app.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (error: unknown) => {
         app.logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
@@ -42,6 +42,17 @@ async function serve(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A failure nothing could catch (a bug, or a library failing where it cannot report it: the Socket Mode client
+  // when Slack refuses the app-level token at a reconnect) would end the process with a bare stack trace. It is
+  // logged, and the bot stops as on SIGTERM (creates finish, the lease is released), with exit code 1 for its
+  // supervisor to start it again.
+  process.on('unhandledRejection', (reason) => {
+    app.logger.error(
+      { err: reason },
+      'an unexpected failure nothing handled; stopping with exit code 1, for a supervisor to start the bot again',
+    );
+    shutdown('unhandledRejection', 1);
+  });
 }
 
 /**
