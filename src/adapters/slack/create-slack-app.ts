@@ -131,7 +131,10 @@ export function createSlackApp(deps: SlackAppDeps) {
       ? url.slice(client.slackApiUrl.length)
       : 'files.uploadV2';
     deps.slackErrors.inc({ method, error: 'ratelimited' });
-    logger.warn({ method, retryAfterSeconds }, 'Slack rate-limited a call; it is retried after the pause');
+    logger.warn(
+      { method, retryAfterSeconds },
+      'Slack rate-limited a call; it is tried again after the pause Slack asks for, for up to a minute in all',
+    );
   });
 
   const actors = new ActorResolver({
