@@ -6,7 +6,15 @@ import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { DEFAULT_APP_TOKEN, waitUntil } from '../../fakes/slack/fake-slack.js';
 import { recordingLogger } from '../../helpers/core-fixture.js';
-import { ALICE, APPROVALS, BOB, GENERAL, startSlackHarness, textOf } from './slack-harness.js';
+import {
+  ALICE,
+  APPROVALS,
+  BOB,
+  GENERAL,
+  type SlackHarness,
+  startSlackHarness,
+  textOf,
+} from './slack-harness.js';
 
 /** `slack_api_errors_total` samples from /metrics, as `method error` → count. */
 async function slackErrors(port: number): Promise<Map<string, number>> {
@@ -345,6 +353,17 @@ describe('Slack resilience', () => {
     }
   });
 
+  /** Waits until the app is connected over Socket Mode again, and checks that a command is answered there. */
+  async function answersOverSocketMode(h: SlackHarness): Promise<void> {
+    await waitUntil(
+      () => h.fake.socketModeConnections() === 1 || undefined,
+      20_000,
+      () => 'a Socket Mode connection once Slack is back',
+    );
+    const answer = await h.driver.command(ALICE, 'list');
+    assert.match(textOf(answer.body as { text?: string }), /sandbox/i);
+  }
+
   it('when Slack cannot be reached as the bot connects over Socket Mode, then it keeps trying and connects once Slack answers again', async () => {
     const h = await startSlackHarness({
       env: { SLACK_APP_TOKEN: DEFAULT_APP_TOKEN },
@@ -352,13 +371,7 @@ describe('Slack resilience', () => {
       awaitSocket: false,
     });
     try {
-      await waitUntil(
-        () => h.fake.socketModeConnections() === 1 || undefined,
-        20_000,
-        () => 'a Socket Mode connection once Slack is back',
-      );
-      const answer = await h.driver.command(ALICE, 'list');
-      assert.match(textOf(answer.body as { text?: string }), /sandbox/i);
+      await answersOverSocketMode(h);
     } finally {
       await h.stop();
     }
@@ -374,13 +387,7 @@ describe('Slack resilience', () => {
         20_000,
         () => 'the failed reconnects',
       );
-      await waitUntil(
-        () => h.fake.socketModeConnections() === 1 || undefined,
-        20_000,
-        () => 'a Socket Mode connection once Slack is back',
-      );
-      const answer = await h.driver.command(ALICE, 'list');
-      assert.match(textOf(answer.body as { text?: string }), /sandbox/i);
+      await answersOverSocketMode(h);
     } finally {
       await h.stop();
     }
