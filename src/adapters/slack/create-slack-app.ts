@@ -93,7 +93,8 @@ export function createSlackApp(deps: SlackAppDeps) {
       socketMode: true,
       // The Socket Mode client's own WebClient (apps.connections.open). The socket-mode library gives up for good,
       // or at a reconnect throws where nothing can catch it, when that call fails with a network error or an HTTP
-      // error: so it is retried here until Slack answers. A refused token still fails at once (not retried): at start it is logged below, at a reconnect main.ts stops the bot.
+      // error: so it is retried here until Slack answers. A refused token still fails at once (not retried): at
+      // start it is logged below; at a reconnect, main.ts stops the bot.
       installerOptions: {
         clientOptions: {
           ...clientOptions,
