@@ -8,7 +8,7 @@ export interface ActorResolverOptions {
   approverGroup: string | undefined;
   /** SLACK_ADMINS */
   admins: readonly string[];
-  /** Fetches the members of a user group (usergroups.users.list); undefined when the call failed. */
+  /** Fetches the members of a user group (usergroups.users.list): none once it is gone, undefined on a failure. */
   fetchGroupMembers: (groupId: string) => Promise<string[] | undefined>;
   logger: Logger;
   /** Background refresh period. */

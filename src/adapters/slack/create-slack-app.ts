@@ -143,8 +143,18 @@ export function createSlackApp(deps: SlackAppDeps) {
     approverGroup: settings.approverGroup,
     admins: settings.admins,
     logger,
-    fetchGroupMembers: async (usergroup) =>
-      (await call('usergroups.users.list', () => client.usergroups.users.list({ usergroup })))?.users,
+    fetchGroupMembers: async (usergroup) => {
+      // Slack answers a group an admin disabled or deleted as one that does not exist: it has no members now, and
+      // keeping the last ones would leave the approvers it was meant to revoke able to approve until a restart.
+      let gone = false;
+      const listed = await call('usergroups.users.list', () =>
+        client.usergroups.users.list({ usergroup }).catch((error: unknown) => {
+          gone = slackErrorCode(error) === 'no_such_subteam';
+          throw error;
+        }),
+      );
+      return gone ? [] : listed?.users;
+    },
   });
   const home = new AppHomePublisher({ client, call, service, actors, clock, logger });
   const notifier = new SlackNotifier({

@@ -49,6 +49,8 @@ const FIXES: Record<string, string> = {
   not_in_channel: 'invite the bot to the channel (/invite @the-bot in it)',
   channel_not_found: 'check the channel id; a private channel must invite the bot (/invite @the-bot in it)',
   is_archived: 'the channel is archived: unarchive it or name another',
+  no_such_subteam:
+    'check SLACK_APPROVER_GROUP: no such user group, or it was disabled; its members are not approvers meanwhile',
   missing_scope: "the app lacks a scope manifest.yml grants: update the app's manifest and reinstall it",
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
+import { recordingLogger } from '../../helpers/core-fixture.js';
 import {
   ADMIN,
   ALICE,
@@ -451,5 +452,35 @@ describe('Slack approval flow', () => {
     const approval = await h.approvalMessage('for-alice');
     assert.match(textOf(approval), /`api:ci-bot` for <@U0ALICE> \(via the REST API\) asks for a sandbox/);
     await h.dmTo(ALICE, /`api:ci-bot` .*asked for a sandbox \*for-alice\* for you/);
+  });
+});
+
+describe('Slack approvers when the approver group changes', () => {
+  let h: SlackHarness;
+  const log = recordingLogger();
+  before(async () => {
+    h = await startSlackHarness({ logger: log.logger });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when an admin disables or deletes the approver group, then its former members can no longer approve and the log says what to fix', async () => {
+    const { fake, driver } = h;
+    await h.request(ALICE, 'create revoked');
+    const approval = await h.approvalMessage('revoked');
+    // Slack answers a disabled or deleted user group as one that does not exist.
+    fake.failAlways('usergroups.users.list', { ok: false, error: 'no_such_subteam' });
+    await h.app.slack?.actors.refresh();
+    await driver.clickButton(CAROL, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: approval.ts },
+    });
+    await h.ephemeralTo(CAROL, /Only approvers may approve sandbox requests/);
+    assert.equal(h.sandboxNamed('revoked').status, 'PENDING_APPROVAL');
+    assert.ok(
+      log.warnings.some((w) => /check SLACK_APPROVER_GROUP/.test(w)),
+      JSON.stringify(log.warnings),
+    );
   });
 });
