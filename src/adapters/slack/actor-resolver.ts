@@ -47,6 +47,16 @@ export class ActorResolver {
     };
   }
 
+  /**
+   * For a decision, after the ack: someone who is an approver only through the group (or not at all) is checked
+   * against the group read now, so a member removed since the last read no longer approves and a new one need not
+   * wait for the next read. Concurrent clicks share one call; a failed read keeps the last known members.
+   */
+  async resolveCurrent(userId: string): Promise<Actor> {
+    if (this.options.approverGroup && !this.approvers.has(userId)) await this.refresh();
+    return this.resolve(userId);
+  }
+
   /** Loads the group now (awaited at start-up), then keeps refreshing it. */
   async start(): Promise<void> {
     await this.refresh();

@@ -6,6 +6,7 @@ import {
   ADMIN,
   ALICE,
   APPROVALS,
+  APPROVER_GROUP,
   AUDIT,
   BOB,
   CAROL,
@@ -463,6 +464,21 @@ describe('Slack approvers when the approver group changes', () => {
   });
   after(async () => {
     await h.stop();
+  });
+
+  it('when carol leaves the approver group after a request was posted, then her Approve click is refused, and a new member’s works', async () => {
+    const { fake, driver } = h;
+    await h.request(ALICE, 'create moved');
+    const approval = await h.approvalMessage('moved');
+    const container = { type: 'message', channelId: APPROVALS, messageTs: approval.ts } as const;
+    fake.addUsergroup(APPROVER_GROUP, [DAVE]);
+    await driver.clickButton(CAROL, { actionId: 'approve_request', container });
+    await h.ephemeralTo(CAROL, /Only approvers may approve sandbox requests/);
+    assert.equal(h.sandboxNamed('moved').status, 'PENDING_APPROVAL');
+    await driver.clickButton(DAVE, { actionId: 'approve_request', container });
+    const approved = await h.waitForStatus('moved', 'ACTIVE');
+    assert.equal(approved.decidedBy, DAVE);
+    fake.addUsergroup(APPROVER_GROUP, [CAROL]);
   });
 
   it('when an admin disables or deletes the approver group, then its former members can no longer approve and the log says what to fix', async () => {

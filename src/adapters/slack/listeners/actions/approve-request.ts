@@ -14,5 +14,5 @@ export const approveRequest = (deps: SlackDeps) =>
       deps.service.approve(actor, id);
       return undefined;
     },
-    { refusalIcon: ':warning:' },
+    { refusalIcon: ':warning:', decides: true },
   );

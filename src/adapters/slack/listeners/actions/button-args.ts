@@ -24,6 +24,8 @@ export interface ClickOptions {
    * answer, as the click's trigger_id expires after 3 s.
    */
   waiting?: string;
+  /** A decision: the clicker's roles are checked against the approver group read now (see resolveCurrent). */
+  decides?: boolean;
 }
 
 /**
@@ -42,7 +44,9 @@ export function onClick(
 ) {
   return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
     await ack();
-    const actor = deps.actors.resolve(body.user.id);
+    const actor = options.decides
+      ? await deps.actors.resolveCurrent(body.user.id)
+      : deps.actors.resolve(body.user.id);
     deps.actors.refreshSoon();
     const replaceOriginal = options.replaceEphemeral === true && onEphemeral(body);
     const viewId =

@@ -24,5 +24,5 @@ export const denyRequest = (deps: SlackDeps) =>
       await deps.call('views.open', () => deps.client.views.open({ trigger_id: body.trigger_id, view }));
       return undefined;
     },
-    { refusalIcon: ':warning:' },
+    { refusalIcon: ':warning:', decides: true },
   );
