@@ -5,6 +5,7 @@ import type { Clock, Logger } from '../../core/ports.js';
 import type { Sandbox } from '../../core/sandbox.js';
 import type { SandboxService } from '../../core/sandbox-service.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
+import { PollBackoff } from '../../lib/poll-backoff.js';
 import { type Decision, renderApprovalRequest, renderDecidedMessage } from './blocks/approval-message.js';
 import { renderAuditLine } from './blocks/audit-line.js';
 import {
@@ -67,12 +68,16 @@ export class SlackNotifier {
    */
   private readonly destroyDelaysTold = new Set<string>();
   /**
-   * Kubeconfig DMs the retry poll failed to deliver: failures in a row, and polls to pass the sandbox by. An owner
-   * Slack cannot reach (no such user, deactivated) fails at every poll while the sandbox lives, and each attempt
-   * is a kubeconfig read in the audit log, a failed call and a warning: after the nth failure in a row the next
-   * 2^(n-1) - 1 polls pass it by, at most 191 (retries every 16 minutes at the default 5-second poll).
+   * Kubeconfig DMs the retry poll failed to deliver. An owner Slack cannot reach (no such user, deactivated) fails
+   * at every poll while the sandbox lives, and each attempt is also a kubeconfig read in the audit log: retried
+   * at most every 16 minutes at the default 5-second poll.
    */
-  private readonly deliveryRetries = new Map<string, { failures: number; skip: number }>();
+  private readonly deliveryRetries = new PollBackoff(191);
+  /**
+   * Approval messages the retry poll failed to post (the bot removed from the approvers channel, or the channel
+   * archived): retried at most every 2 minutes at the default 5-second poll, soon after the channel is mended.
+   */
+  private readonly postRetries = new PollBackoff(23);
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -194,16 +199,25 @@ export class SlackNotifier {
    */
   async postMissingApprovalRequests(): Promise<void> {
     const pending = this.deps.service.list({ statuses: ['PENDING_APPROVAL'], limit: 100 });
+    const unposted = pending.filter((s) => s.approvalMessage === null);
+    this.postRetries.retain(new Set(unposted.map((s) => s.id)));
     await Promise.all(
-      pending
-        .filter((s) => s.approvalMessage === null)
-        .map((s) => this.perSandbox.run(s.id, () => this.postApprovalRequest(s))),
+      unposted
+        .filter((s) => this.postRetries.due(s.id))
+        .map((s) =>
+          this.perSandbox.run(s.id, async () => {
+            if ((await this.postApprovalRequest(s)) === 'failed') this.postRetries.failed(s.id);
+          }),
+        ),
     );
   }
 
-  /** Posts the approval message unless another process (or an earlier attempt) has claimed or posted it. */
-  private async postApprovalRequest(sandbox: Sandbox): Promise<void> {
-    if (!this.deps.service.claimApprovalPost(sandbox.id)) return;
+  /**
+   * Posts the approval message unless another process (or an earlier attempt) has claimed or posted it: `posted`,
+   * `failed` (Slack did not take it), or undefined when there was nothing for this process to post.
+   */
+  private async postApprovalRequest(sandbox: Sandbox): Promise<'posted' | 'failed' | undefined> {
+    if (!this.deps.service.claimApprovalPost(sandbox.id)) return undefined;
     const channel = this.deps.approversChannel;
     const message = renderApprovalRequest(sandbox);
     const posted = await this.post(
@@ -219,6 +233,7 @@ export class SlackNotifier {
     } catch (error) {
       this.deps.logger.error({ err: error, sandbox: sandbox.id }, 'could not store the approval message');
     }
+    return posted ? 'posted' : 'failed';
   }
 
   /** Rewrites the approval message with the decision; the row is re-read for where it was posted. */
@@ -349,30 +364,18 @@ export class SlackNotifier {
    */
   async deliverMissingKubeconfigs(): Promise<void> {
     const undelivered = this.deps.service.undeliveredKubeconfigs();
-    const ids = new Set(undelivered.map((s) => s.id));
-    for (const id of this.deliveryRetries.keys()) if (!ids.has(id)) this.deliveryRetries.delete(id);
+    this.deliveryRetries.retain(new Set(undelivered.map((s) => s.id)));
     await Promise.all(
       undelivered
-        .filter((s) => this.retryDue(s.id))
+        .filter((s) => this.deliveryRetries.due(s.id))
         .map((s) =>
           this.perSandbox.run(s.id, async () => {
             const delivery = await this.deliverKubeconfig(s);
-            if (delivery === 'failed') {
-              const failures = (this.deliveryRetries.get(s.id)?.failures ?? 0) + 1;
-              this.deliveryRetries.set(s.id, { failures, skip: Math.min(2 ** (failures - 1), 192) - 1 });
-            }
+            if (delivery === 'failed') this.deliveryRetries.failed(s.id);
             if (delivery === 'sent') await this.thread(s, renderKubeconfigSentThread(s));
           }),
         ),
     );
-  }
-
-  /** Whether this poll retries the sandbox's kubeconfig DM, or passes it by (see deliveryRetries). */
-  private retryDue(id: string): boolean {
-    const retry = this.deliveryRetries.get(id);
-    if (!retry || retry.skip === 0) return true;
-    retry.skip--;
-    return false;
   }
 
   /**

@@ -178,6 +178,31 @@ describe('Slack resilience', () => {
     }
   });
 
+  it('when the bot was removed from the approvers channel, then the poll retries a request’s approval message less and less often, and posts it once it is back', async () => {
+    // The poll is driven by hand below; the app's own would add attempts of its own.
+    const h = await startSlackHarness({ overrides: { queuePollMs: 3_600_000 } });
+    try {
+      h.fake.failAlways('chat.postMessage', { ok: false, error: 'not_in_channel' });
+      const sandbox = await h.request(ALICE, 'create unposted');
+      await h.app.events.idle();
+      const posts = () =>
+        h.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === APPROVALS).length;
+      const before = posts();
+
+      for (let poll = 1; poll <= 20; poll++) await h.app.slack?.notifier.postMissingApprovalRequests();
+
+      // Tried at polls 1, 2, 4, 8 and 16: each try is a failed call and a warning in the log.
+      assert.equal(posts() - before, 5, 'approval posts the 20 polls tried');
+      assert.equal(h.sandboxNamed('unposted').status, 'PENDING_APPROVAL');
+
+      h.fake.clearFaults();
+      for (let poll = 1; poll <= 16; poll++) await h.app.slack?.notifier.postMissingApprovalRequests();
+      assert.ok(h.app.store.get(sandbox.id)?.approvalMessage, 'posted once the bot is back in the channel');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('when Slack fails while a sandbox becomes ready, then it is still ACTIVE, the failures are counted, and later notifications go out', async () => {
     const h = await startSlackHarness();
     try {
