@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { type AppOverrides, buildApp } from '../../src/app.js';
+import { type App, type AppOverrides, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { InvalidInput } from '../../src/core/errors.js';
+import type { Sandbox } from '../../src/core/sandbox.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
 import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { alice, bob, carol, recordingLogger, silentLogger, waitFor } from '../helpers/core-fixture.js';
@@ -34,6 +35,10 @@ async function newApp(env: Record<string, string> = {}, dataDir?: string, overri
   });
   return buildApp(config, { logger: silentLogger, destroyBackoffMs: 10, ...overrides });
 }
+
+/** The sandbox `id` once it is in `status`. */
+const inStatus = (app: App, id: string, status: Sandbox['status']) =>
+  waitFor(() => (app.store.get(id)?.status === status ? app.store.get(id) : undefined), status, 10_000);
 
 /** The value of sandbox_provisioner_leader on the /metrics of the bot at `port`. */
 const leaderSample = async (port: number) =>
@@ -132,11 +137,7 @@ describe('provisioning through the fake k3d', () => {
     try {
       const s = app.service.request(alice, { name: 'doomed' }, { via: 'slack' });
       app.service.approve(bob, s.id);
-      const failed = await waitFor(
-        () => (app.store.get(s.id)?.status === 'FAILED' ? app.store.get(s.id) : undefined),
-        'FAILED',
-        10_000,
-      );
+      const failed = await inStatus(app, s.id, 'FAILED');
       assert.match(
         failed.failureReason ?? '',
         /creating sbx-doomed failed: failed Cluster Creation: .*docker failed to pull image/,
@@ -160,11 +161,7 @@ describe('provisioning through the fake k3d', () => {
     try {
       const s = app.service.request(alice, { name: 'nok3d' }, { via: 'slack' });
       app.service.approve(bob, s.id);
-      const failed = await waitFor(
-        () => (app.store.get(s.id)?.status === 'FAILED' ? app.store.get(s.id) : undefined),
-        'FAILED',
-        10_000,
-      );
+      const failed = await inStatus(app, s.id, 'FAILED');
       assert.equal(
         failed.failureReason,
         `creating sbx-nok3d failed: ${path.join(tmpdir(), 'no-k3d-here')} was not found; install it or set its path`,
@@ -382,11 +379,7 @@ describe('provisioning through the fake k3d', () => {
     try {
       const s = app.service.request(alice, { name: 'counted', ttl: 30 * 60_000 }, { via: 'slack' });
       app.service.approve(bob, s.id);
-      const active = await waitFor(
-        () => (app.store.get(s.id)?.status === 'ACTIVE' ? app.store.get(s.id) : undefined),
-        'ACTIVE',
-        10_000,
-      );
+      const active = await inStatus(app, s.id, 'ACTIVE');
 
       const ready = await fetch(`${base}/readyz`);
       assert.equal(ready.status, 200);
