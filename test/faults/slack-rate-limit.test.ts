@@ -40,12 +40,7 @@ describe('Slack rate limits in a burst', () => {
     await fake.waitForCall('chat.postMessage', (c) => c.fault !== undefined);
 
     await driver.command(ALICE, 'create', { channelId: GENERAL });
-    const modal = await waitUntil(
-      () => fake.openModals(ALICE)[0],
-      5000,
-      () => 'the create modal',
-    );
-    assert.equal(modal.callback_id, 'create_sandbox');
+    await h.createModal(ALICE);
     const opened = fake.callsTo('views.open').at(-1);
     assert.equal(opened?.response?.ok, true, JSON.stringify(opened?.response));
 

@@ -163,11 +163,7 @@ describe('App Home', () => {
       actionId: 'new_sandbox',
       container: { type: 'view', viewId: view.id },
     });
-    await waitUntil(
-      () => h.fake.openModals(ALICE).find((v) => v.callback_id === 'create_sandbox'),
-      5000,
-      () => 'the form',
-    );
+    await h.createModal(ALICE);
   });
 
   it('when the kubeconfig upload outlasts the click’s 3 s trigger_id, then a Sending… modal opens at once and then says it was sent', async () => {

@@ -363,14 +363,9 @@ describe('/sandbox commands', () => {
   });
 
   it('when /sandbox create has no arguments, then a modal opens whose errors are shown inline, and a valid one files the request', async () => {
-    const { driver, fake } = h;
+    const { driver } = h;
     await driver.command(ALICE, 'create', { channelId: GENERAL });
-    const modal = await waitUntil(
-      () => fake.openModals(ALICE)[0],
-      5000,
-      () => 'the create modal',
-    );
-    assert.equal(modal.callback_id, 'create_sandbox');
+    const modal = await h.createModal(ALICE);
     const blockIds = (modal.blocks as { block_id?: string }[]).map((b) => b.block_id);
     assert.deepEqual(blockIds, ['name', 'servers', 'agents', 'ttl', 'reason']);
 

@@ -188,6 +188,15 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
       );
     },
 
+    /** The "New sandbox" modal once it is open for `user`. */
+    createModal(user: string) {
+      return waitUntil(
+        () => fake.openModals(user).find((v) => v.callback_id === 'create_sandbox'),
+        5000,
+        () => `the create modal of ${user}`,
+      );
+    },
+
     /** The approval message of a sandbox once it has been posted and stored. */
     async approvalMessage(name: string): Promise<SlackMessage> {
       const where = await waitUntil(

@@ -41,11 +41,7 @@ describe('Slack in Socket Mode', () => {
 
   it('when alice creates through the modal over Socket Mode, then its errors come back in the ack and a valid form files the request', async () => {
     await h.driver.command(ALICE, 'create');
-    await waitUntil(
-      () => h.fake.openModals(ALICE)[0],
-      5000,
-      () => 'the create modal',
-    );
+    await h.createModal(ALICE);
     const values = (name: string) => ({
       name: { name_input: { type: 'plain_text_input', value: name } },
       servers: { servers_select: { type: 'static_select', selected_option: { value: '1' } } },
