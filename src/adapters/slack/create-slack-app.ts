@@ -8,6 +8,7 @@ import { AppHomePublisher } from './app-home-publisher.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { SlackEventsReceiver, type SlackRequestObserver } from './events-receiver.js';
 import { routeRequests } from './listeners/index.js';
+import type { HomeWorkspace } from './listeners/other-workspaces.js';
 import { SlackNotifier } from './notifier.js';
 import { createResponseUrlPoster } from './response-url.js';
 import { createSlackCall, type SlackErrorCounter, slackErrorCode } from './slack-call.js';
@@ -169,6 +170,8 @@ export function createSlackApp(deps: SlackAppDeps) {
   });
   notifier.subscribe(deps.events);
 
+  /** The bot's own workspace, from auth.test: requests from anyone else are refused. */
+  let workspace: HomeWorkspace | undefined;
   const inFlight = trackInFlight();
   const listenerDeps: SlackDeps = {
     service,
@@ -183,7 +186,7 @@ export function createSlackApp(deps: SlackAppDeps) {
     logger,
     approversChannel: settings.approversChannel,
   };
-  app.use(routeRequests(listenerDeps, inFlight.track));
+  app.use(routeRequests(listenerDeps, inFlight.track, () => workspace));
   // Rethrown so the receiver answers as Slack expects: 401 while unauthenticated, 500 before an ack.
   app.error(async (error) => {
     if (error.code === 'slack_bolt_authorization_error') {
@@ -205,6 +208,14 @@ export function createSlackApp(deps: SlackAppDeps) {
 
   async function connect(): Promise<void> {
     try {
+      // Before Bolt's own auth.test (app.init), which keeps only the bot's ids: until init succeeds, Bolt refuses
+      // every request, so none is ever checked against an unknown workspace.
+      const auth = await client.auth.test();
+      workspace = {
+        teamId: auth.team_id ?? '',
+        enterpriseId: auth.enterprise_id,
+        name: auth.team ?? auth.team_id ?? '',
+      };
       await app.init(); // auth.test
       initialized = true;
       logger.info(

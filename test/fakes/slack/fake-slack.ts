@@ -62,6 +62,11 @@ export interface FakeUser {
   readonly name: string;
   readonly realName: string;
   readonly isBot: boolean;
+  /**
+   * The user's own workspace: FAKE_TEAM, or another one for an external member of a Slack Connect channel or a
+   * user of another workspace the app is installed in (their payloads carry it as `user.team_id`).
+   */
+  readonly teamId: string;
 }
 
 export interface FakeChannel {
@@ -187,7 +192,7 @@ export interface FakeSlack {
   /** Pushes an envelope over Socket Mode and resolves with the payload the app acked with. */
   sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown>;
 
-  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean }): void;
+  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean; teamId?: string }): void;
   addChannel(channel: { id: string; name: string; members?: readonly string[]; isPrivate?: boolean }): void;
   addUsergroup(id: string, users: readonly string[]): void;
   /** Seeds a message by someone else (e.g. a human), which the bot may not update. */
@@ -427,6 +432,7 @@ class FakeSlackServer implements FakeSlack {
     this.responseUrlTtlMs = options.responseUrlTtlMs ?? 30 * 60_000;
     this.responseUrlMaxUses = options.responseUrlMaxUses ?? 5;
     this.users.set(FAKE_BOT.userId, {
+      teamId: FAKE_TEAM.id,
       id: FAKE_BOT.userId,
       name: FAKE_BOT.name,
       realName: 'Sandbox Bot',
@@ -478,12 +484,13 @@ class FakeSlackServer implements FakeSlack {
 
   // ---- seeding -------------------------------------------------------------------------------------------
 
-  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean }): void {
+  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean; teamId?: string }): void {
     this.users.set(user.id, {
       id: user.id,
       name: user.name,
       realName: user.realName ?? user.name,
       isBot: user.isBot ?? false,
+      teamId: user.teamId ?? FAKE_TEAM.id,
     });
     this.usersSeeded = true;
   }
@@ -1148,12 +1155,12 @@ class FakeSlackServer implements FakeSlack {
   private userInfo(args: Json): Reply {
     const user = this.users.get(str(args, 'user') ?? '');
     if (user === undefined) return fail('user_not_found');
-    const profile: Json = { display_name: user.name, real_name: user.realName, team: FAKE_TEAM.id };
+    const profile: Json = { display_name: user.name, real_name: user.realName, team: user.teamId };
     if (user.id === FAKE_BOT.userId) profile.bot_id = FAKE_BOT.botId;
     return ok({
       user: {
         id: user.id,
-        team_id: FAKE_TEAM.id,
+        team_id: user.teamId,
         name: user.name,
         real_name: user.realName,
         deleted: false,

@@ -142,6 +142,10 @@ export interface SlackDriverOptions {
 const FORM = 'application/x-www-form-urlencoded';
 const TEAM = { id: FAKE_TEAM.id, domain: FAKE_TEAM.domain };
 
+/** A workspace as payloads name it; the fake knows the domain of its own only. */
+const teamOf = (teamId: string) =>
+  teamId === FAKE_TEAM.id ? TEAM : { id: teamId, domain: teamId.toLowerCase() };
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -248,9 +252,12 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
   const sendPayload = (payload: Record<string, unknown>): Promise<DriverResult> =>
     sendForm({ payload: JSON.stringify(payload) });
 
+  /** The user's own workspace: another one for an external member of a Slack Connect channel. */
+  const userTeam = (userId: string) => teamOf(fake.user(userId)?.teamId ?? FAKE_TEAM.id);
+
   function userObject(userId: string) {
     const name = fake.user(userId)?.name ?? userId.toLowerCase();
-    return { id: userId, username: name, name, team_id: FAKE_TEAM.id };
+    return { id: userId, username: name, name, team_id: userTeam(userId).id };
   }
 
   function channelName(channelId: string): string {
@@ -262,11 +269,13 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
     const channelId = opts.channelId ?? 'C0GENERAL';
     const responseUrl = fake.responseUrl({ channelId, userId });
     const triggerId = fake.mintTriggerId(userId);
-    // Field order and string-typed is_enterprise_install as in a real slash-command post (§3.2).
+    // Field order and string-typed is_enterprise_install as in a real slash-command post (§3.2). A command comes
+    // from the workspace it was typed in: a user of another workspace reaches the app where it is installed there.
+    const team = userTeam(userId);
     const result = await sendForm({
       token: fake.verificationToken,
-      team_id: FAKE_TEAM.id,
-      team_domain: FAKE_TEAM.domain,
+      team_id: team.id,
+      team_domain: team.domain,
       channel_id: channelId,
       channel_name: channelName(channelId),
       user_id: userId,
@@ -323,6 +332,8 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
 
   async function clickButton(userId: string, click: ButtonClick): Promise<ActionResult> {
     const triggerId = fake.mintTriggerId(userId);
+    // `team` is the app's workspace even when an external member of a Slack Connect channel clicks; only
+    // user.team_id names theirs (java-slack-sdk#1041).
     const base = {
       type: 'block_actions',
       user: userObject(userId),
@@ -406,9 +417,10 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
       state: { values: submittedValues(stored, submission.values ?? {}) },
       private_metadata: submission.privateMetadata ?? stored.private_metadata,
     };
+    // A submission names the submitter's workspace as `team` (bolt-js#1614), the app's as view.app_installed_team_id.
     const result = await sendPayload({
       type: 'view_submission',
-      team: TEAM,
+      team: userTeam(userId),
       user: userObject(userId),
       api_app_id: FAKE_BOT.appId,
       token: fake.verificationToken,

@@ -13,6 +13,7 @@ import { runTests } from './actions/run-tests.js';
 import { sendKubeconfig } from './actions/send-kubeconfig.js';
 import { type CommandArgs, sandboxCommand } from './commands/sandbox-command.js';
 import { appHomeOpened } from './events/app-home-opened.js';
+import { type HomeWorkspace, refuseOtherWorkspaces } from './other-workspaces.js';
 import { createSandboxSubmitted } from './views/create-sandbox-submitted.js';
 import { denyReasonSubmitted } from './views/deny-reason-submitted.js';
 import type { ViewArgs } from './views/view-args.js';
@@ -24,12 +25,15 @@ import type { ViewArgs } from './views/view-args.js';
  * for every request, each chain only to say no to all but one; on a bare Bolt app four listeners cost
  * 0.17–0.19 ms of CPU a request and this router 0.12. Each handler's work, which may go on after its ack, is
  * passed to `track`, so shutdown can wait for it. Requests it does not know go on to Bolt, which has no
- * listeners: they stay unacknowledged, as unknown ids always did.
+ * listeners: they stay unacknowledged, as unknown ids always did. Anyone from outside the bot's workspace (`home`)
+ * is refused before any handler runs.
  */
 export function routeRequests(
   deps: SlackDeps,
   track: (work: Promise<void>) => Promise<void>,
+  home: () => HomeWorkspace | undefined,
 ): Middleware<AnyMiddlewareArgs> {
+  const refuseOutsiders = refuseOtherWorkspaces(deps, home);
   const command = sandboxCommand(deps);
   const buttons: Record<string, (args: ButtonArgs) => Promise<void>> = {
     [ACTION.approveRequest]: approveRequest(deps),
@@ -65,7 +69,7 @@ export function routeRequests(
     return undefined;
   };
   return (args) => {
-    const work = handle(args);
+    const work = refuseOutsiders(args) ?? handle(args);
     return work ? track(work) : args.next();
   };
 }
