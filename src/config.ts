@@ -27,13 +27,13 @@ const minutes = (fallback: string) =>
     'must be whole minutes, at least 1m, like 90m, 4h or 1d (seconds are not accepted)',
   );
 
-const int = (fallback: number, min: number, max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be a whole number from ${min} to ${max}` })
     .int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`)
-    .default(fallback);
+    .max(max, `must be at most ${max}`);
+const int = (fallback: number, min: number, max: number) => wholeNumber(min, max).default(fallback);
 
 const bool = (fallback: boolean) =>
   z
@@ -158,6 +158,8 @@ const EnvSchema = z.object({
   SANDBOX_MAX_LIFETIME: duration('72h'),
   SANDBOX_MAX_PER_USER: int(3, 1, 1000),
   SANDBOX_MAX_TOTAL: int(20, 1, 10000),
+  // Unset: three times SANDBOX_MAX_PER_USER (see loadConfig).
+  SANDBOX_MAX_REQUESTS_PER_HOUR: wholeNumber(1, 100000).optional(),
   SANDBOX_PROVISION_CONCURRENCY: int(2, 1, 32),
   SANDBOX_CREATE_TIMEOUT: duration('10m'),
   SANDBOX_SWEEP_SCHEDULE: z
@@ -285,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxLifetimeMs: e.SANDBOX_MAX_LIFETIME,
       maxPerUser: e.SANDBOX_MAX_PER_USER,
       maxTotal: e.SANDBOX_MAX_TOTAL,
+      // Each live sandbox may be withdrawn or denied, and asked for again, twice an hour.
+      maxRequestsPerHour: e.SANDBOX_MAX_REQUESTS_PER_HOUR ?? 3 * e.SANDBOX_MAX_PER_USER,
       extendByMs: Math.min(e.SANDBOX_EXTEND_BY, e.SANDBOX_MAX_TTL),
       allowSelfApproval: e.SANDBOX_ALLOW_SELF_APPROVAL,
       provisionConcurrency: e.SANDBOX_PROVISION_CONCURRENCY,

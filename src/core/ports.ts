@@ -70,6 +70,8 @@ export interface SandboxStore {
   list(filter: ListFilter): Sandbox[];
   /** Rows in `statuses`; with `ownedOrAskedBy`, only those that actor owns or asked for. */
   count(filter: { ownedOrAskedBy?: string; statuses: readonly SandboxStatus[] }): number;
+  /** Requests filed after `since` (exclusive) that `who` owns or asked for, in any state. */
+  countRequestedSince(who: string, since: number): number;
   countByStatus(): Record<SandboxStatus, number>;
   /**
    * Compare-and-set: applies `patch` (and `to`, when given) only while the row is in one of `from` (and, when

@@ -28,6 +28,11 @@ import {
 export interface SandboxServiceOptions extends SandboxLimits, PolicyOptions {
   maxPerUser: number;
   maxTotal: number;
+  /**
+   * Requests a user may file or be named in per hour, withdrawn and denied ones included: each one posts to the
+   * approvers channel. Unset: no limit.
+   */
+  maxRequestsPerHour?: number;
   maxLifetimeMs: number;
   extendByMs: number;
   apiPortRange: { from: number; to: number };
@@ -124,9 +129,9 @@ export class SandboxService {
     const owner = options.onBehalfOf ?? actor.id;
     const now = this.clock.now();
 
-    this.assertMayRequest(spec.name, owner, actor.id);
+    this.assertMayRequest(spec.name, owner, actor.id, now);
     const sandbox = this.store.transaction(() => {
-      this.assertMayRequest(spec.name, owner, actor.id);
+      this.assertMayRequest(spec.name, owner, actor.id, now);
       const created = this.store.insert({
         id: newId('sb-', 4),
         approvalId: newId('ap-', 8),
@@ -171,9 +176,10 @@ export class SandboxService {
   /**
    * Refuses a request whose name is taken by a live sandbox, or that a quota does not allow. The per-user quota
    * counts what a user owns or asked for, and holds for the owner and for the requester: a token filing for
-   * others cannot take every slot of the bot by naming a new owner each time.
+   * others cannot take every slot of the bot by naming a new owner each time. So does the hourly limit, which
+   * stops a request withdrawn and filed again, over and over, from flooding the approvers channel.
    */
-  private assertMayRequest(name: string, owner: string, requester: string): void {
+  private assertMayRequest(name: string, owner: string, requester: string, now: number): void {
     const existing = this.store.findCurrentByName(name);
     if (existing) {
       throw new Conflict(
@@ -185,6 +191,13 @@ export class SandboxService {
       if (theirs >= this.options.maxPerUser) {
         throw new QuotaExceeded(
           `${who} already has ${theirs} live sandboxes they own or asked for (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
+        );
+      }
+      const perHour = this.options.maxRequestsPerHour;
+      const recent = perHour === undefined ? 0 : this.store.countRequestedSince(who, now - 3_600_000);
+      if (perHour !== undefined && recent >= perHour) {
+        throw new QuotaExceeded(
+          `${who} already filed or was named in ${recent} requests in the last hour (the limit is ${perHour}, withdrawn and denied ones included); try again later.`,
         );
       }
     }

@@ -32,6 +32,7 @@ describe('configuration', () => {
     assert.equal(config.sandbox.maxTtlMs, 24 * 3_600_000);
     assert.equal(config.sandbox.maxPerUser, 3);
     assert.equal(config.sandbox.maxTotal, 20);
+    assert.equal(config.sandbox.maxRequestsPerHour, 9, 'three times SANDBOX_MAX_PER_USER');
     assert.equal(config.jobs.sweepSchedule, '* * * * *');
     assert.equal(config.jobs.warnBeforeMs, 15 * 60_000);
     assert.equal(config.sandbox.extendByMs, 3_600_000);

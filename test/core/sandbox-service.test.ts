@@ -65,6 +65,32 @@ describe('SandboxService', () => {
     service.request({ id: 'U0ONE', isApprover: false, isAdmin: false }, { name: 'own' }, { via: 'slack' });
   });
 
+  it('when a user files and withdraws requests over and over, then after SANDBOX_MAX_REQUESTS_PER_HOUR in an hour the next is refused, until the hour has passed', () => {
+    const { service, store, clock, seen } = createCoreFixture({ maxPerUser: 1, maxRequestsPerHour: 3 });
+    // Each request posts to the approvers channel; withdrawing it frees the quota, but not the approvers.
+    for (const name of ['one', 'two', 'three']) {
+      const s = service.request(alice, { name }, { via: 'slack' });
+      service.cancel(alice, s.id);
+      clock.advance(60_000);
+    }
+    const requested = () => seen.filter((e) => e.type === 'requested').length;
+    assert.equal(requested(), 3);
+    assert.throws(
+      () => service.request(alice, { name: 'four' }, { via: 'slack' }),
+      (e: Error) =>
+        e instanceof QuotaExceeded &&
+        /U0ALICE already filed or was named in 3 requests in the last hour \(the limit is 3, withdrawn and denied ones included\)/.test(
+          e.message,
+        ),
+    );
+    assert.equal(requested(), 3, 'the approvers heard of no fourth request');
+    assert.equal(store.list({}).length, 3);
+    // Someone else is still fine, and so is alice once the first of her three is an hour old.
+    service.request(bob, { name: 'bobs' }, { via: 'slack' });
+    clock.advance(57 * 60_000);
+    service.request(alice, { name: 'four' }, { via: 'slack' });
+  });
+
   it('when the bot is at its total quota, then requests are refused', () => {
     const { service } = createCoreFixture({ maxTotal: 1 });
     service.request(alice, { name: 'one' }, { via: 'slack' });

@@ -130,6 +130,8 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
     KUBECTL_BIN: path.join(dataDir, 'no-kubectl-here'),
     SANDBOX_AUTO_SMOKE_TEST: 'false',
     SANDBOX_PROVISION_CONCURRENCY: '2',
+    // A suite shares one bot and files many requests as alice within a minute.
+    SANDBOX_MAX_REQUESTS_PER_HOUR: '1000',
     SLACK_BOT_TOKEN: fake.botToken,
     SLACK_SIGNING_SECRET: fake.signingSecret,
     SLACK_API_URL: fake.apiUrl,
