@@ -213,7 +213,7 @@ export function createSlackApp(deps: SlackAppDeps) {
       const auth = await client.auth.test();
       workspace = {
         teamId: auth.team_id ?? '',
-        enterpriseId: auth.enterprise_id,
+        enterpriseId: auth.enterprise_id || undefined,
         name: auth.team ?? auth.team_id ?? '',
       };
       await app.init(); // auth.test

@@ -49,3 +49,41 @@ describe('people of other workspaces', () => {
     assert.equal(h.sandboxNamed('alices').status, 'PENDING_APPROVAL');
   });
 });
+
+describe('people of the other workspaces of an Enterprise Grid org', () => {
+  const ORG = { id: 'E0ACME', name: 'Acme' };
+  /** Of the org's sales workspace, where the app is installed too, and an approver. */
+  const SAM = 'U0SAM';
+  let h: SlackHarness;
+  before(async () => {
+    h = await startSlackHarness({
+      enterprise: ORG,
+      env: { SLACK_APPROVERS: SAM },
+      beforeStart: (fake) => {
+        fake.addUser({ id: SAM, name: 'sam', teamId: 'T0SALES', enterpriseId: ORG.id });
+        fake.addUser({ id: MALLORY, name: 'mallory', teamId: OTHER_TEAM });
+      },
+    });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when a user of another workspace of the org requests a sandbox and another approves it, then both count', async () => {
+    const result = await h.driver.command(SAM, 'create sams', { channelId: GENERAL });
+    assert.match(textOf(result.body as { text?: string }), /waiting for approval/);
+    await h.request(ALICE, 'create alices');
+    const message = await h.approvalMessage('alices');
+    await h.driver.clickButton(SAM, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: message.ts },
+    });
+    await h.waitForStatus('alices', 'ACTIVE');
+  });
+
+  it('when a user of a workspace outside the org runs /sandbox create, then it is still refused', async () => {
+    const result = await h.driver.command(MALLORY, 'create outsider', { channelId: GENERAL });
+    assert.match(textOf(result.body as { text?: string }), /only for people of the Sandbox Test workspace/);
+    assert.equal(h.app.service.getByName('outsider'), undefined);
+  });
+});

@@ -14,6 +14,7 @@ import type { Sandbox } from '../../../src/core/sandbox.js';
 import { createFakeK3d } from '../../fakes/k3d/fake-k3d.js';
 import {
   type FakeSlack,
+  type FakeSlackOptions,
   type SlackMessage,
   startFakeSlack,
   waitUntil,
@@ -93,13 +94,15 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Socket Mode: whether to wait for the app to connect (default true; false when it is meant to fail). */
   awaitSocket?: boolean;
+  /** The Enterprise Grid org the fake's workspace is in. */
+  enterprise?: FakeSlackOptions['enterprise'];
 }
 
 export type SlackHarness = Awaited<ReturnType<typeof startSlackHarness>>;
 
 export async function startSlackHarness(options: HarnessOptions = {}) {
   // The fake Slack first: the app authenticates against it at start.
-  const fake = await startFakeSlack({ scopes: manifestBotScopes() });
+  const fake = await startFakeSlack({ scopes: manifestBotScopes(), enterprise: options.enterprise });
   for (const [id, name] of [
     [ALICE, 'alice'],
     [BOB, 'bob'],

@@ -55,6 +55,8 @@ export interface FakeSlackOptions {
   readonly responseUrlTtlMs?: number;
   /** How many messages a minted response_url takes. Slack: 5 (benchmarks lift it to reuse a few URLs). */
   readonly responseUrlMaxUses?: number;
+  /** The Enterprise Grid org FAKE_TEAM belongs to; without it, FAKE_TEAM is in no org. */
+  readonly enterprise?: { readonly id: string; readonly name: string } | undefined;
 }
 
 export interface FakeUser {
@@ -67,6 +69,8 @@ export interface FakeUser {
    * user of another workspace the app is installed in (their payloads carry it as `user.team_id`).
    */
   readonly teamId: string;
+  /** The user's Enterprise Grid org, if their workspace is in one (the fake's own org for FAKE_TEAM's users). */
+  readonly enterpriseId: string | undefined;
 }
 
 export interface FakeChannel {
@@ -184,6 +188,8 @@ export interface FakeSlack {
   readonly appToken: string;
   readonly signingSecret: string;
   readonly verificationToken: string;
+  /** The Enterprise Grid org of the app's workspace, if it is in one. */
+  readonly enterprise: { readonly id: string; readonly name: string } | undefined;
 
   /** Apps connected over Socket Mode. */
   socketModeConnections(): number;
@@ -192,7 +198,14 @@ export interface FakeSlack {
   /** Pushes an envelope over Socket Mode and resolves with the payload the app acked with. */
   sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown>;
 
-  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean; teamId?: string }): void;
+  addUser(user: {
+    id: string;
+    name: string;
+    realName?: string;
+    isBot?: boolean;
+    teamId?: string;
+    enterpriseId?: string;
+  }): void;
   addChannel(channel: { id: string; name: string; members?: readonly string[]; isPrivate?: boolean }): void;
   addUsergroup(id: string, users: readonly string[]): void;
   /** Seeds a message by someone else (e.g. a human), which the bot may not update. */
@@ -369,6 +382,7 @@ class FakeSlackServer implements FakeSlack {
   readonly appToken: string;
   readonly signingSecret: string;
   readonly verificationToken = FAKE_VERIFICATION_TOKEN;
+  readonly enterprise: { readonly id: string; readonly name: string } | undefined;
 
   private readonly server: Server;
   private readonly socketMode: SocketModeHub;
@@ -431,8 +445,10 @@ class FakeSlackServer implements FakeSlack {
     this.triggerTtlMs = options.triggerTtlMs ?? 3000;
     this.responseUrlTtlMs = options.responseUrlTtlMs ?? 30 * 60_000;
     this.responseUrlMaxUses = options.responseUrlMaxUses ?? 5;
+    this.enterprise = options.enterprise;
     this.users.set(FAKE_BOT.userId, {
       teamId: FAKE_TEAM.id,
+      enterpriseId: this.enterprise?.id,
       id: FAKE_BOT.userId,
       name: FAKE_BOT.name,
       realName: 'Sandbox Bot',
@@ -484,13 +500,22 @@ class FakeSlackServer implements FakeSlack {
 
   // ---- seeding -------------------------------------------------------------------------------------------
 
-  addUser(user: { id: string; name: string; realName?: string; isBot?: boolean; teamId?: string }): void {
+  addUser(user: {
+    id: string;
+    name: string;
+    realName?: string;
+    isBot?: boolean;
+    teamId?: string;
+    enterpriseId?: string;
+  }): void {
+    const teamId = user.teamId ?? FAKE_TEAM.id;
     this.users.set(user.id, {
       id: user.id,
       name: user.name,
       realName: user.realName ?? user.name,
       isBot: user.isBot ?? false,
-      teamId: user.teamId ?? FAKE_TEAM.id,
+      teamId,
+      enterpriseId: user.enterpriseId ?? (teamId === FAKE_TEAM.id ? this.enterprise?.id : undefined),
     });
     this.usersSeeded = true;
   }
@@ -991,6 +1016,7 @@ class FakeSlackServer implements FakeSlack {
       team_id: FAKE_TEAM.id,
       user_id: FAKE_BOT.userId,
       bot_id: FAKE_BOT.botId,
+      ...(this.enterprise && { enterprise_id: this.enterprise.id }),
       is_enterprise_install: false,
     });
   }

@@ -255,6 +255,13 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
   /** The user's own workspace: another one for an external member of a Slack Connect channel. */
   const userTeam = (userId: string) => teamOf(fake.user(userId)?.teamId ?? FAKE_TEAM.id);
 
+  /** A command's enterprise_id and enterprise_name, when the user's workspace is in an Enterprise Grid org. */
+  function userEnterprise(userId: string): Record<string, string> {
+    const id = fake.user(userId)?.enterpriseId;
+    if (id === undefined) return {};
+    return { enterprise_id: id, enterprise_name: id === fake.enterprise?.id ? fake.enterprise.name : id };
+  }
+
   function userObject(userId: string) {
     const name = fake.user(userId)?.name ?? userId.toLowerCase();
     return { id: userId, username: name, name, team_id: userTeam(userId).id };
@@ -276,6 +283,7 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
       token: fake.verificationToken,
       team_id: team.id,
       team_domain: team.domain,
+      ...userEnterprise(userId),
       channel_id: channelId,
       channel_name: channelName(channelId),
       user_id: userId,
@@ -341,7 +349,7 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
       token: fake.verificationToken,
       trigger_id: triggerId,
       team: TEAM,
-      enterprise: null,
+      enterprise: fake.enterprise ?? null,
       is_enterprise_install: false,
     };
     const { container } = click;
@@ -428,7 +436,7 @@ export function createSlackDriver(options: SlackDriverOptions): SlackDriver {
       view,
       response_urls: [],
       is_enterprise_install: false,
-      enterprise: null,
+      enterprise: fake.enterprise ?? null,
     });
     const ack = result.status === 200 ? (result.body === '' ? undefined : result.body) : undefined;
     const viewRejection = result.status === 200 ? fake.resolveViewSubmission(view.id, ack) : undefined;

@@ -19,13 +19,17 @@ type Body = Record<string, unknown> & { user?: { team_id?: unknown } };
  * The workspace (and Grid org) ids of whoever sent a request. A command or an event comes from the workspace it
  * was typed or happened in. A click or a submission names the person's own workspace in user.team_id only: its
  * `team` is the app's workspace when an external member of a Slack Connect channel clicks (java-slack-sdk#1041).
- * Undefined for requests no listener handles.
+ * In an Enterprise Grid org, user.team_id is one workspace of the person's, not always one the app is in
+ * (bolt-js#1875), so there a click or a submission is not checked: without a request of their own, an outsider's
+ * click can only be refused by the approver and owner rules. Undefined for requests not checked.
  */
-function sendersTeams(args: AnyMiddlewareArgs): string[] | undefined {
+function sendersTeams(args: AnyMiddlewareArgs, grid: boolean): string[] | undefined {
   const body = args.body as Body;
   let ids: unknown[];
-  if (body.type === 'block_actions' || body.type === 'view_submission') ids = [body.user?.team_id];
-  else if ('command' in args || body.type === 'event_callback') ids = [body.team_id, body.enterprise_id];
+  if (body.type === 'block_actions' || body.type === 'view_submission') {
+    if (grid) return undefined;
+    ids = [body.user?.team_id];
+  } else if ('command' in args || body.type === 'event_callback') ids = [body.team_id, body.enterprise_id];
   else return undefined;
   return ids.filter((id): id is string => typeof id === 'string' && id !== '');
 }
@@ -38,8 +42,8 @@ function sendersTeams(args: AnyMiddlewareArgs): string[] | undefined {
  */
 export function refuseOtherWorkspaces(deps: SlackDeps, home: () => HomeWorkspace | undefined) {
   return (args: AnyMiddlewareArgs & AllMiddlewareArgs): Promise<void> | undefined => {
-    const teams = sendersTeams(args);
     const ours = home();
+    const teams = sendersTeams(args, ours?.enterpriseId !== undefined);
     if (teams === undefined || (ours && teams.some((t) => t === ours.teamId || t === ours.enterpriseId)))
       return undefined;
     deps.logger.warn(
