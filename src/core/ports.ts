@@ -130,6 +130,8 @@ export interface ClusterInfo {
   agentsCount: number;
   /** The load balancer, which publishes the API port, is running (k3d starts it last). */
   loadBalancerRunning: boolean;
+  /** This bot created it (its nodes carry the bot's label); one made by hand, even with the prefix, is not. */
+  ours?: boolean;
 }
 
 export interface CreateClusterSpec {

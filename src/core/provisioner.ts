@@ -184,6 +184,11 @@ export class Provisioner {
       this.logger.warn(log, 'the sandbox moved on while its cluster was created; the cluster is left to it');
       return;
     }
+    if (await this.isForeign(sandbox.clusterName)) {
+      const why = `${clusterError.message}; that cluster was not created by the bot and is left alone: pick another name`;
+      this.service.markFailed(sandbox.id, why, clusterError.detail, attempt);
+      return;
+    }
     const cleanupError = await this.deleteQuietly(sandbox.clusterName);
     // Whoever holds the port (a host process, most likely) may keep it a while: later creates skip it too.
     if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null) this.portClashed(sandbox.apiPort);
@@ -198,6 +203,15 @@ export class Provisioner {
         ? `${clusterError.message} (cleaning up the partial cluster also failed)`
         : clusterError.message;
     this.service.markFailed(sandbox.id, reason, clusterError.detail, attempt);
+  }
+
+  /** Whether k3d lists a cluster of this name that the bot did not create (made by hand): never to be deleted. */
+  private async isForeign(clusterName: string): Promise<boolean> {
+    try {
+      return (await this.runtime.list()).some((c) => c.name === clusterName && !c.ours);
+    } catch {
+      return false; // k3d cannot list (Docker down): the delete fails as well, and says so
+    }
   }
 
   /** Deletes what a failed create left; returns why that failed, if it did. */

@@ -56,6 +56,8 @@ export class Reconciler {
   private readonly orphanFailures: ReturnType<typeof repeatedFailures>;
   /** Why each active sandbox's kubeconfig could not be read again: the same failure is logged as an error once. */
   private readonly kubeconfigFailures: ReturnType<typeof repeatedFailures>;
+  /** Clusters with the prefix that the bot did not make, already told. */
+  private foreignTold = new Set<string>();
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
   private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
@@ -96,7 +98,9 @@ export class Reconciler {
     // Rows are read after the list, so a cluster created meanwhile is never mistaken for an orphan.
     for (const sandbox of service.inStatus('CREATING')) {
       if (provisioner.isWorkingOn(sandbox.id)) continue;
-      await this.finishInterruptedCreate(sandbox, existing.get(sandbox.clusterName), report);
+      // One of that name the bot did not make is neither adopted nor deleted: the create, tried again, says so.
+      const cluster = existing.get(sandbox.clusterName);
+      await this.finishInterruptedCreate(sandbox, cluster?.ours ? cluster : undefined, report);
     }
     this.resumeDestroys(service.inStatus('DESTROYING'), report);
     const lacking: string[] = [];
@@ -120,9 +124,9 @@ export class Reconciler {
         })
         .map((s) => s.clusterName),
     );
-    const orphans = clusters
-      .map((c) => c.name)
-      .filter((name) => name.startsWith(clusterPrefix) && !claimed.has(name));
+    const unclaimed = clusters.filter((c) => c.name.startsWith(clusterPrefix) && !claimed.has(c.name));
+    this.tellForeign(unclaimed.filter((c) => !c.ours).map((c) => c.name));
+    const orphans = unclaimed.filter((c) => c.ours).map((c) => c.name);
     this.orphanFailures.retain(orphans);
     for (const name of orphans) {
       try {
@@ -149,6 +153,21 @@ export class Reconciler {
     }
     if (report.requeued.length > 0) provisioner.pump();
     return report;
+  }
+
+  /**
+   * A cluster made by hand (or by a bot version before the ownership label) is never deleted, even with the
+   * prefix: it is told once, when first seen.
+   */
+  private tellForeign(names: string[]): void {
+    for (const name of names) {
+      if (this.foreignTold.has(name)) continue;
+      this.deps.logger.warn(
+        { cluster: name },
+        'a cluster carries the bot’s prefix but was not created by the bot; it is left alone',
+      );
+    }
+    this.foreignTold = new Set(names);
   }
 
   /**

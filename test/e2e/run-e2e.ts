@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { OWNER_LABEL } from '../../src/adapters/k3d/k3d-output.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Actor } from '../../src/core/policy.js';
@@ -187,16 +188,25 @@ async function main(): Promise<number> {
     assert.deepEqual([ourDockerObjects('network'), ourDockerObjects('volume')], [[], []], 'nothing left');
 
     console.log('7. orphan reconcile');
-    execFileSync(
-      'k3d',
-      ['cluster', 'create', `${PREFIX}orphan`, '--kubeconfig-update-default=false', '--wait'],
-      {
-        stdio: 'ignore',
-      },
-    );
+    // One the bot made (its label), and one made by hand with the prefix, which the bot must leave alone.
+    const create = (name: string, ...flags: string[]) =>
+      execFileSync(
+        'k3d',
+        ['cluster', 'create', name, '--kubeconfig-update-default=false', '--wait', ...flags],
+        {
+          stdio: 'ignore',
+        },
+      );
+    create(`${PREFIX}orphan`, '--runtime-label', `${OWNER_LABEL}=${PREFIX}@all`);
+    create(`${PREFIX}by-hand`);
     const report = await app.reconciler.run();
     assert.deepEqual(report.orphansDeleted, [`${PREFIX}orphan`]);
-    assert.deepEqual([ourDockerObjects('network'), ourDockerObjects('volume')], [[], []], 'nothing left');
+    assert.deepEqual(ourClusters(), [`${PREFIX}by-hand`], 'a cluster made by hand is left alone');
+    assert.deepEqual(
+      [ourDockerObjects('network'), ourDockerObjects('volume')],
+      [[`k3d-${PREFIX}by-hand`], [`k3d-${PREFIX}by-hand-images`]],
+      'nothing of the orphan left',
+    );
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }

@@ -6,15 +6,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { OWNER_LABEL } from '../../src/adapters/k3d/k3d-output.js';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { SandboxEvent } from '../../src/core/events.js';
 import type { Sandbox, SandboxStatus } from '../../src/core/sandbox.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
-import { admin, alice, bob, silentLogger, waitFor } from '../helpers/core-fixture.js';
+import { admin, alice, bob, recordingLogger, silentLogger, waitFor } from '../helpers/core-fixture.js';
 
 // The lifecycle jobs would run the reconciler on their own at a minute boundary; tests run it by hand.
 const NEVER = '0 0 1 1 *';
+/** A cluster planted as the bot (prefix sbx-) would have created it. */
+const madeByTheBot = { labels: { [OWNER_LABEL]: 'sbx-' } };
 
 let fake: FakeK3d;
 let app: App | undefined;
@@ -44,7 +47,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function startApp(env: Record<string, string> = {}): Promise<App> {
+async function startApp(env: Record<string, string> = {}, logger = silentLogger): Promise<App> {
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',
@@ -56,7 +59,7 @@ async function startApp(env: Record<string, string> = {}): Promise<App> {
     SANDBOX_SWEEP_SCHEDULE: NEVER,
     ...env,
   });
-  app = buildApp(config, { logger: silentLogger, destroyBackoffMs: 10 });
+  app = buildApp(config, { logger, destroyBackoffMs: 10 });
   app.events.on((event) => {
     events.push(event);
   });
@@ -248,7 +251,7 @@ describe('k3d faults', () => {
     const kept = await activeSandbox(a, 'kept');
     // The start-up reconcile has listed by now (the create above took longer); plant an orphan after it.
     await waitFor(() => callsOf('cluster list').some((c) => c.end !== undefined), 'the first list');
-    fake.addCluster('sbx-orphan');
+    fake.addCluster('sbx-orphan', madeByTheBot);
     fake.setKnobs({ FAKE_K3D_LIST_MALFORMED: true });
 
     await assert.rejects(a.reconciler.run(), /k3d cluster list printed output that is not the expected JSON/);
@@ -266,6 +269,51 @@ describe('k3d faults', () => {
       orphanAudit.map((e) => e.details.cluster),
       ['sbx-orphan'],
     );
+  });
+
+  it('when someone creates clusters by hand, with the bot’s prefix or without, then the reconciler leaves them alone and says so once; one the bot made is deleted', async () => {
+    const { logger, warnings } = recordingLogger();
+    const a = await startApp({}, logger);
+    await a.reconciler.run();
+    fake.addCluster('sbx-by-hand');
+    fake.addCluster('team-prod');
+    fake.addCluster('sbx-orphan', madeByTheBot);
+
+    assert.deepEqual((await a.reconciler.run()).orphansDeleted, ['sbx-orphan']);
+    await a.reconciler.run();
+    assert.deepEqual(fake.clusters(), ['sbx-by-hand', 'team-prod']);
+    assert.deepEqual(callsOf('cluster delete', 'sbx-by-hand'), []);
+    assert.deepEqual(
+      warnings.filter((w) => /not created by the bot; it is left alone/.test(w)).length,
+      1,
+      warnings.join('\n'),
+    );
+  });
+
+  it('when a sandbox is asked for with the name of a cluster made by hand, then it fails saying so and that cluster is left alone', async () => {
+    const a = await startApp();
+    fake.addCluster('sbx-taken');
+    const requested = a.service.request(alice, { name: 'taken' }, { via: 'slack' });
+    a.service.approve(bob, requested.id);
+
+    const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 10_000);
+    assert.match(
+      failed.failureReason ?? '',
+      /a cluster with that name already exists; that cluster was not created by the bot and is left alone: pick another name/,
+    );
+    assert.deepEqual(callsOf('cluster delete'), []);
+    assert.deepEqual(fake.clusters(), ['sbx-taken']);
+    assert.equal(fake.cluster('sbx-taken')?.running, true);
+    assert.deepEqual([fake.networks(), fake.volumes()], [['k3d-sbx-taken'], ['k3d-sbx-taken-images']]);
+
+    // Nor when a crash interrupted its create: the stranger's cluster is not adopted as the sandbox's.
+    const again = a.service.request(alice, { name: 'taken' }, { via: 'slack' });
+    a.store.transition(again.id, ['PENDING_APPROVAL'], 'CREATING', { createAttempts: 1, apiPort: 6999 });
+    await a.reconciler.run();
+    await waitFor(() => statusIs(a, again.id, 'FAILED'), 'FAILED', 10_000);
+    assert.deepEqual(auditActions(a, again.id), ['requested', 'requeued', 'creating', 'failed']);
+    assert.deepEqual(callsOf('cluster delete'), []);
+    assert.deepEqual(fake.clusters(), ['sbx-taken']);
   });
 
   it('when the list that confirms a delete is malformed, then the destroy is not believed: it stays DESTROYING with the reason, and finishes once k3d reads again', async () => {

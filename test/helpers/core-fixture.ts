@@ -74,6 +74,8 @@ export class MemoryRuntime implements ClusterRuntime {
   readonly leftoverNames = new Set<string>();
   failCreate: ClusterError | undefined;
   failDeletes = 0;
+  /** Clusters made by hand, not by the bot (listed as not `ours`). */
+  readonly foreign = new Set<string>();
   /** Clusters whose create was cut short after the servers: agents and load balancer listed as not running. */
   readonly halfStarted = new Set<string>();
   createDelayMs = 0;
@@ -114,6 +116,7 @@ export class MemoryRuntime implements ClusterRuntime {
       agentsRunning: this.halfStarted.has(c.clusterName) ? 0 : c.agents,
       agentsCount: c.agents,
       loadBalancerRunning: !this.halfStarted.has(c.clusterName),
+      ours: !this.foreign.has(c.clusterName),
     }));
   }
   async leftovers(): Promise<string[]> {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { OWNER_LABEL } from '../../src/adapters/k3d/k3d-output.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createFakeK3d, type FakeK3d } from '../fakes/k3d/fake-k3d.js';
@@ -133,13 +134,14 @@ describe('crash recovery', () => {
     assert.equal(fake.calls().filter((c) => c.command === 'cluster create').length, 1);
   });
 
-  it('when a prefixed cluster has no sandbox, then the start-up reconcile deletes it and leaves others alone', async () => {
+  it('when a cluster the bot made has no sandbox, then the start-up reconcile deletes it and leaves others alone, prefixed or not', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sandbox-crash-'));
-    fake.addCluster('sbx-orphan');
+    fake.addCluster('sbx-orphan', { labels: { [OWNER_LABEL]: 'sbx-' } });
+    fake.addCluster('sbx-by-hand');
     fake.addCluster('team-prod');
     const bot = startBot(dataDir);
     await waitFor(() => !fake.clusters().includes('sbx-orphan'), 'the orphan deleted', 20_000);
-    assert.deepEqual(fake.clusters(), ['team-prod']);
+    assert.deepEqual(fake.clusters(), ['sbx-by-hand', 'team-prod']);
     bot.kill('SIGTERM');
     await exited(bot);
   });

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { ClusterInfo } from '../../core/ports.js';
 
+/**
+ * The Docker label the bot puts on every node it creates (`--runtime-label`), valued with its cluster prefix. k3d
+ * reserves keys starting with `k3d.` but lists every label whose key starts with `k3d` (translate.go in
+ * TranslateContainerDetailsToNode, v5.0.0 to v5.9.0), so `cluster list` tells the clusters the bot made.
+ */
+export const OWNER_LABEL = 'k3d-sandbox-bot.prefix';
+
 /** The part of `k3d cluster list -o json` the bot relies on; other keys are allowed and ignored. */
 const ClusterListJson = z.array(
   z.looseObject({
@@ -11,12 +18,19 @@ const ClusterListJson = z.array(
     agentsCount: z.number().int(),
     // Only whether the load balancer runs is read from the nodes; an odd node shape must not blind the list.
     nodes: z
-      .array(z.looseObject({ role: z.unknown(), State: z.looseObject({ Running: z.unknown() }).optional() }))
+      .array(
+        z.looseObject({
+          role: z.unknown(),
+          State: z.looseObject({ Running: z.unknown() }).optional(),
+          runtimeLabels: z.record(z.string(), z.unknown()).optional(),
+        }),
+      )
       .default([]),
   }),
 );
 
-export function parseClusterList(stdout: string): ClusterInfo[] | undefined {
+/** The clusters listed; `ours` when a node carries OWNER_LABEL with `prefix`. */
+export function parseClusterList(stdout: string, prefix: string): ClusterInfo[] | undefined {
   let json: unknown;
   try {
     json = JSON.parse(stdout.trim() || 'null');
@@ -32,6 +46,7 @@ export function parseClusterList(stdout: string): ClusterInfo[] | undefined {
     agentsRunning,
     agentsCount,
     loadBalancerRunning: nodes.some((n) => n.role === 'loadbalancer' && n.State?.Running === true),
+    ours: nodes.some((n) => n.runtimeLabels?.[OWNER_LABEL] === prefix),
   }));
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ClusterError, type ClusterRuntime, type CreateClusterSpec, type Logger } from '../../core/ports.js';
 import { CommandError, type CommandRunner, outputTail } from '../../lib/command-runner.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
-import { failureReason, parseClusterList, parseKubeconfig } from './k3d-output.js';
+import { failureReason, OWNER_LABEL, parseClusterList, parseKubeconfig } from './k3d-output.js';
 
 export interface K3dRuntimeOptions {
   run: CommandRunner;
@@ -82,7 +82,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     } catch (error) {
       throw toClusterError(error, 'k3d cluster list failed');
     }
-    const clusters = parseClusterList(stdout);
+    const clusters = parseClusterList(stdout, prefix);
     if (!clusters) {
       throw new ClusterError(
         'k3d cluster list printed output that is not the expected JSON',
@@ -158,6 +158,9 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
         '--timeout',
         `${phaseSeconds}s`,
         '--wait',
+        // On every node, the load balancer too: a create cut short leaves some of them.
+        '--runtime-label',
+        `${OWNER_LABEL}=${prefix}@all`,
       ];
       return perName.run(spec.clusterName, async () => {
         try {

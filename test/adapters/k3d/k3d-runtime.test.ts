@@ -52,6 +52,8 @@ describe('k3d runtime against the fake k3d', () => {
       '--timeout',
       '20s',
       '--wait',
+      '--runtime-label',
+      'k3d-sandbox-bot.prefix=sbx-@all',
     ]);
     assert.equal(call?.env.LOG_COLORS, 'false');
     assert.match(call?.env.KUBECONFIG ?? '', /sandbox-k3d-/);
@@ -73,6 +75,7 @@ describe('k3d runtime against the fake k3d', () => {
       agentsRunning: 2,
       agentsCount: 2,
       loadBalancerRunning: true,
+      ours: true,
     });
   });
 

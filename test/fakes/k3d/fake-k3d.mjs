@@ -265,6 +265,12 @@ function nodeJson(c, node, index) {
     'k3d.server.loadbalancer': lbName,
     'k3d.version': K3D_VERSION,
   };
+  // TranslateContainerDetailsToNode copies the labels whose key starts with "k3d": a --runtime-label such as
+  // `k3d-owner` (only `k3d.` is reserved) shows in the list too.
+  for (const { key, value, groups } of c.runtimeLabels ?? []) {
+    const picks = (g) => g === 'all' || g === '' || g.replace(/s$/, '') === node.role;
+    if (key.startsWith('k3d') && (groups.length === 0 || groups.some(picks))) labels[key] = value;
+  }
   const binding = { HostIp: '', HostPort: '' };
   let kubeAPI = { Port: '', Binding: binding };
   if (node.role === 'server') {
@@ -820,6 +826,13 @@ async function prepareCreate(flags, args) {
   if ((flags.timeout ?? 0) < 0)
     invalid(`timeout may not be negative (is '${formatGoDuration(flags.timeout)}')`);
   const disablesCoreDns = [...mappings.at(-1).merged.keys()].some((a) => /--disable[= ]coredns/.test(a));
+  // Docker labels on the containers the filters pick: KEY[=VALUE] with the filters' groups (subsets not emulated)
+  spec.runtimeLabels = [...mappings.find((m) => m.flag === 'runtime-label').merged].map(
+    ([label, filters]) => {
+      const [key, value = ''] = label.split(/=(.*)/s);
+      return { key, value, groups: filters.map((f) => f.split(':')[0]) };
+    },
+  );
   return { name, spec, disablesCoreDns };
 }
 

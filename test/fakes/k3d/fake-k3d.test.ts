@@ -450,6 +450,25 @@ describe('fake k3d: cluster list', () => {
     assert.deepEqual(lb.portMappings, { 6443: [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
   });
 
+  it('when created with --runtime-label, then the nodes its filter picks list it if its key starts with k3d, and k3d. keys are refused', () => {
+    logfmt(['cluster', 'create', 'owned', '-a', '1', '--runtime-label', 'k3d-owner=bot@server:*']);
+    logfmt(['cluster', 'create', 'plain', '--runtime-label', 'team=infra@all']);
+    type Listed = { nodes: { role: string; runtimeLabels: Record<string, string> }[] };
+    const [owned, plain] = listJson() as unknown as Listed[];
+    const labelsOf = (cluster: Listed | undefined) =>
+      Object.fromEntries((cluster?.nodes ?? []).map((n) => [n.role, n.runtimeLabels['k3d-owner']]));
+    assert.deepEqual(labelsOf(owned), { server: 'bot', agent: undefined, loadbalancer: undefined });
+    assert.deepEqual(labelsOf(plain), { server: undefined, loadbalancer: undefined });
+    assert.ok(
+      plain?.nodes.every((n) => !('team' in n.runtimeLabels)),
+      'only k3d* keys are listed',
+    );
+
+    const reserved = logfmt(['cluster', 'create', 'bad', '--runtime-label', 'k3d.owner=bot@all']);
+    assert.equal(reserved.code, 1);
+    assert.deepEqual(messages(reserved.stderr), ['runtime label "k3d.owner" is reserved for internal usage']);
+  });
+
   it('when names are given (cluster get), then serverLoadBalancer and volumes are added', () => {
     logfmt(['cluster', 'create', 'demo']);
     const [viaGet] = JSON.parse(k3d(['cluster', 'get', 'demo', '-o', 'json']).stdout) as Record<

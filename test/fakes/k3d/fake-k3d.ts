@@ -59,6 +59,8 @@ export interface FakeK3dCluster {
   /** true when the create re-used a network left from before: k3d then does not delete it with the cluster */
   networkExternal?: boolean;
   token: string;
+  /** `--runtime-label KEY=VALUE@FILTER`s, with the group of each filter (`all`, `server`, `loadbalancer`...). */
+  runtimeLabels?: { key: string; value: string; groups: string[] }[];
   kubeconfig: { certificateAuthorityData: string; clientCertificateData: string; clientKeyData: string };
 }
 
@@ -86,6 +88,8 @@ export interface AddClusterOptions {
   apiHost?: string;
   apiPort?: number;
   token?: string;
+  /** Docker labels on every node, as `--runtime-label KEY=VALUE@all` puts them. */
+  labels?: Record<string, string>;
 }
 
 export interface FakeK3dOptions {
@@ -202,6 +206,7 @@ function plantedCluster(name: string, opts: AddClusterOptions): FakeK3dCluster {
     apiPort: String(opts.apiPort ?? 30000 + (randomBytes(2).readUInt16BE() % 30000)),
     created: Date.now(),
     running: opts.running ?? true,
+    runtimeLabels: Object.entries(opts.labels ?? {}).map(([key, value]) => ({ key, value, groups: ['all'] })),
     token:
       opts.token ??
       randomBytes(15)
