@@ -167,12 +167,15 @@ export interface ClusterRuntime {
   removeLeftovers(clusterName: string): Promise<boolean>;
 }
 
-/** An error from the cluster runtime with a short reason fit for a user, and the tool's own output tail. */
+/**
+ * An error from the cluster runtime with a short reason fit for a user, and the tool's own output tail. `kind`
+ * `docker_down`: the container runtime could not be reached before anything was made.
+ */
 export class ClusterError extends Error {
   constructor(
     message: string,
     readonly detail: string,
-    readonly kind: 'failed' | 'timeout' | 'port_in_use' | 'unavailable' = 'failed',
+    readonly kind: 'failed' | 'timeout' | 'port_in_use' | 'unavailable' | 'docker_down' = 'failed',
   ) {
     super(message);
     this.name = 'ClusterError';

@@ -54,6 +54,9 @@ export class Provisioner {
   /** Ports k3d found taken by something else: when they may be tried again, and how long they were skipped. */
   private readonly clashedPorts = new Map<number, { until: number; skippedMs: number }>();
   private running = false;
+  /** Docker could not be reached: nothing is claimed until a `k3d cluster list` works (`probe`). */
+  private dockerDown = false;
+  private probing = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(deps: ProvisionerDeps) {
@@ -105,6 +108,10 @@ export class Provisioner {
 
   /** Claims queued sandboxes while there is a free slot. */
   pump(): void {
+    if (this.dockerDown) {
+      this.probe();
+      return;
+    }
     while (this.running && this.creating.size < this.concurrency) {
       const sandbox = this.service.claimNextQueued(this.portsToAvoid());
       if (!sandbox) return;
@@ -123,6 +130,28 @@ export class Provisioner {
     if (!this.running || this.destroying.has(sandbox.id)) return;
     this.destroying.add(sandbox.id);
     this.track(this.runDestroy(sandbox).finally(() => this.destroying.delete(sandbox.id)));
+  }
+
+  /**
+   * Asks k3d whether Docker answers again (each pump while it does not: every few seconds), and then carries on
+   * with the queue. A list is cheap, and fails at once while the daemon is down.
+   */
+  private probe(): void {
+    if (this.probing || !this.running) return;
+    this.probing = true;
+    this.track(
+      this.runtime.list().then(
+        () => {
+          this.probing = false;
+          this.dockerDown = false;
+          this.logger.info({}, 'the Docker daemon answers again; creating the queued sandboxes');
+          this.pump();
+        },
+        () => {
+          this.probing = false;
+        },
+      ),
+    );
   }
 
   /** Clashed ports still skipped; a port whose holder may have let go is offered again. */
@@ -182,6 +211,18 @@ export class Provisioner {
     if (!this.service.isCreateAttempt(sandbox.id, attempt)) {
       // Whoever moved the row on (a process that took the lease over) also owns the cluster of that name.
       this.logger.warn(log, 'the sandbox moved on while its cluster was created; the cluster is left to it');
+      return;
+    }
+    if (clusterError.kind === 'docker_down') {
+      // A daemon restarting (or stopped) would otherwise fail the whole queue in seconds; k3d made nothing.
+      this.service.requeue(sandbox.id, 'the Docker daemon could not be reached', attempt);
+      if (!this.dockerDown) {
+        this.logger.warn(
+          { err: clusterError.message },
+          'the Docker daemon cannot be reached; approved sandboxes wait in the queue until it answers',
+        );
+      }
+      this.dockerDown = true;
       return;
     }
     if (await this.isForeign(sandbox.clusterName)) {

@@ -271,6 +271,29 @@ describe('k3d faults', () => {
     );
   });
 
+  it('when the Docker daemon is down (restarting), then approved sandboxes wait in the queue instead of failing, and are created once it answers', async () => {
+    const { logger, warnings } = recordingLogger();
+    const a = await startApp({ SANDBOX_PROVISION_CONCURRENCY: '1' }, logger);
+    fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
+    const first = a.service.request(alice, { name: 'first' }, { via: 'slack' });
+    const second = a.service.request(alice, { name: 'second' }, { via: 'slack' });
+    a.service.approve(bob, first.id);
+    a.service.approve(bob, second.id);
+
+    await waitFor(() => auditActions(a, first.id).includes('requeued'), 'the create to meet Docker down');
+    // Pumps meanwhile only ask whether Docker answers: no create is claimed while it does not.
+    await waitFor(() => callsOf('cluster list').length >= 2, 'a probe after the failed create', 10_000);
+    assert.deepEqual([a.store.get(first.id)?.status, a.store.get(second.id)?.status], ['QUEUED', 'QUEUED']);
+    assert.equal(callsOf('cluster create').length, 1, 'one create met it; the queue waits');
+    assert.equal(warnings.filter((w) => /Docker daemon cannot be reached/.test(w)).length, 1);
+
+    fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: null });
+    await waitFor(() => statusIs(a, first.id, 'ACTIVE'), 'first ACTIVE', 15_000);
+    await waitFor(() => statusIs(a, second.id, 'ACTIVE'), 'second ACTIVE', 10_000);
+    assert.deepEqual(auditActions(a, first.id).slice(2), ['creating', 'requeued', 'creating', 'ready']);
+    assert.ok(!events.some((e) => e.type === 'failed'));
+  });
+
   it('when someone creates clusters by hand, with the bot’s prefix or without, then the reconciler leaves them alone and says so once; one the bot made is deleted', async () => {
     const { logger, warnings } = recordingLogger();
     const a = await startApp({}, logger);

@@ -69,9 +69,12 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
       return new ClusterError(`${what}: ${error.message}`, detail, 'unavailable');
     const reason = failureReason(error.stderr) ?? error.message;
     // Docker's two texts: the port is published by another container, or a host process listens on it.
+    // A daemon that cannot be reached fails a create in its first phase, before any container (k3d-cli.md §1.6).
     const kind = /port is already allocated|bind: address already in use/.test(error.stderr)
       ? 'port_in_use'
-      : 'failed';
+      : /^.*Failed Cluster Preparation: .*Cannot connect to the Docker daemon/m.test(error.stderr)
+        ? 'docker_down'
+        : 'failed';
     return new ClusterError(`${what}: ${reason}`, detail, kind);
   }
 

@@ -157,11 +157,16 @@ describe('k3d runtime against the fake k3d', () => {
     }
   });
 
-  it('when Docker is down, then list fails and a delete is not confirmed', async () => {
+  it('when Docker is down, then list fails, a delete is not confirmed, and a create says Docker was down before it made anything', async () => {
     fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
     try {
       await assert.rejects(runtime.list(), /Cannot connect to the Docker daemon/);
       await assert.rejects(runtime.delete('sbx-flags'), /Cannot connect to the Docker daemon/);
+      await assert.rejects(
+        runtime.create(spec('down', 6602)),
+        (error: ClusterError) =>
+          error.kind === 'docker_down' && /Is the docker daemon running/.test(error.message),
+      );
     } finally {
       fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: null });
     }
