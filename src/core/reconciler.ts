@@ -25,6 +25,8 @@ export interface ReconcileReport {
   destroysResumed: string[];
   /** ACTIVE sandboxes whose kubeconfig was read again from k3d, having none stored. */
   kubeconfigsRestored: string[];
+  /** ACTIVE sandboxes whose cluster is listed but stopped: no server or no load balancer runs, so no API. */
+  stopped: string[];
 }
 
 const MINUTE = 60_000;
@@ -56,6 +58,8 @@ export class Reconciler {
   private readonly orphanFailures: ReturnType<typeof repeatedFailures>;
   /** Why each active sandbox's kubeconfig could not be read again: the same failure is logged as an error once. */
   private readonly kubeconfigFailures: ReturnType<typeof repeatedFailures>;
+  /** ACTIVE sandboxes whose stopped cluster was told. */
+  private stoppedTold = new Set<string>();
   /** Clusters with the prefix that the bot did not make, already told. */
   private foreignTold = new Set<string>();
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
@@ -88,6 +92,7 @@ export class Reconciler {
       leftoversRemoved: [],
       destroysResumed: [],
       kubeconfigsRestored: [],
+      stopped: [],
     };
     const listedAt = this.deps.clock.now();
     // A list that cannot be read rejects the pass before anything is changed: its caller logs and counts it.
@@ -104,17 +109,24 @@ export class Reconciler {
     }
     this.resumeDestroys(service.inStatus('DESTROYING'), report);
     const lacking: string[] = [];
-    for (const sandbox of service.inStatus('ACTIVE', 100_000)) {
+    const active = service.inStatus('ACTIVE', 100_000);
+    for (const sandbox of active) {
+      const cluster = existing.get(sandbox.clusterName);
       // A sandbox that became ready after the list was taken is simply not in it yet.
-      if (!existing.has(sandbox.clusterName) && (sandbox.readyAt ?? 0) <= listedAt) {
+      if (!cluster && (sandbox.readyAt ?? 0) <= listedAt) {
         service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
         report.failed.push(sandbox.id);
-      } else if (service.lacksKubeconfig(sandbox)) {
+        continue;
+      }
+      if (cluster && (cluster.serversRunning === 0 || !cluster.loadBalancerRunning))
+        report.stopped.push(sandbox.id);
+      if (service.lacksKubeconfig(sandbox)) {
         lacking.push(sandbox.id);
         await this.restoreKubeconfig(sandbox, report);
       }
     }
     this.kubeconfigFailures.retain(lacking);
+    this.tellStopped(active, report.stopped);
 
     const claimed = new Set(
       service
@@ -153,6 +165,27 @@ export class Reconciler {
     }
     if (report.requeued.length > 0) provisioner.pump();
     return report;
+  }
+
+  /**
+   * A cluster stopped by hand (`k3d cluster stop`) or that Docker did not start again stays listed, and the sandbox
+   * ACTIVE, while its API does not answer: told once when seen, and again once it runs.
+   */
+  private tellStopped(active: Sandbox[], stopped: string[]): void {
+    const { logger } = this.deps;
+    const stoppedNow = new Set(stopped);
+    for (const sandbox of active) {
+      const fields = { sandbox: sandbox.id, cluster: sandbox.clusterName, owner: sandbox.owner };
+      if (stoppedNow.has(sandbox.id) && !this.stoppedTold.has(sandbox.id)) {
+        logger.warn(
+          fields,
+          `the cluster of an active sandbox is stopped, so its API does not answer; start it with \`k3d cluster start ${sandbox.clusterName}\`, or destroy the sandbox`,
+        );
+      } else if (!stoppedNow.has(sandbox.id) && this.stoppedTold.has(sandbox.id)) {
+        logger.info(fields, 'the cluster of an active sandbox runs again');
+      }
+    }
+    this.stoppedTold = stoppedNow;
   }
 
   /**

@@ -294,6 +294,31 @@ describe('k3d faults', () => {
     assert.ok(!events.some((e) => e.type === 'failed'));
   });
 
+  it('when an active sandbox’s cluster is stopped by hand (k3d cluster stop), then it is neither lost nor deleted, the operator is told once and when it runs again, and destroying it works', async () => {
+    const { logger, warnings, logged } = recordingLogger();
+    const a = await startApp({}, logger);
+    const sandbox = await activeSandbox(a, 'halted');
+    fake.stopCluster('sbx-halted');
+
+    assert.deepEqual((await a.reconciler.run()).stopped, [sandbox.id]);
+    await a.reconciler.run();
+    const told = warnings.filter((w) => /cluster of an active sandbox is stopped/.test(w));
+    assert.deepEqual(told, [
+      'the cluster of an active sandbox is stopped, so its API does not answer; start it with `k3d cluster start sbx-halted`, or destroy the sandbox',
+    ]);
+    assert.equal(a.store.get(sandbox.id)?.status, 'ACTIVE');
+    assert.deepEqual(callsOf('cluster delete'), []);
+
+    fake.stopCluster('sbx-halted', true);
+    assert.deepEqual((await a.reconciler.run()).stopped, []);
+    assert.ok(logged.some((l) => /the cluster of an active sandbox runs again/.test(l)));
+
+    fake.stopCluster('sbx-halted');
+    a.service.destroy(alice, sandbox.id);
+    await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
+    assert.deepEqual([fake.clusters(), fake.networks(), fake.volumes()], [[], [], []]);
+  });
+
   it('when someone creates clusters by hand, with the bot’s prefix or without, then the reconciler leaves them alone and says so once; one the bot made is deleted', async () => {
     const { logger, warnings } = recordingLogger();
     const a = await startApp({}, logger);

@@ -309,7 +309,11 @@ function nodeJson(c, node, index) {
     agentOpts: {},
     GPURequest: '',
     Memory: '',
-    State: { Running: c.running, Status: c.running ? 'running' : 'created', Started: '' },
+    State: {
+      Running: c.running,
+      Status: c.running ? 'running' : c.stopped ? 'exited' : 'created',
+      Started: '',
+    },
     IP: { IP: c.running ? netw.ip(index) : '', Static: false },
     K3dEntrypoint: false,
   };

@@ -469,6 +469,24 @@ describe('fake k3d: cluster list', () => {
     assert.deepEqual(messages(reserved.stderr), ['runtime label "k3d.owner" is reserved for internal usage']);
   });
 
+  it('when a cluster is stopped (k3d cluster stop), then it is still listed with every node exited and no IP, and delete removes it', () => {
+    logfmt(['cluster', 'create', 'halted', '-a', '1']);
+    fake.stopCluster('halted');
+    const [halted] = listJson();
+    assert.deepEqual(
+      [halted?.serversRunning, halted?.serversCount, halted?.agentsRunning, halted?.agentsCount],
+      [0, 1, 0, 1],
+    );
+    const nodes = (halted?.nodes ?? []) as { State: unknown; IP: unknown }[];
+    assert.equal(nodes.length, 3);
+    for (const node of nodes) {
+      assert.deepEqual(node.State, { Running: false, Status: 'exited', Started: '' });
+      assert.deepEqual(node.IP, { IP: '', Static: false });
+    }
+    assert.equal(logfmt(['cluster', 'delete', 'halted']).code, 0);
+    assert.deepEqual([fake.clusters(), fake.networks(), fake.volumes()], [[], [], []]);
+  });
+
   it('when names are given (cluster get), then serverLoadBalancer and volumes are added', () => {
     logfmt(['cluster', 'create', 'demo']);
     const [viaGet] = JSON.parse(k3d(['cluster', 'get', 'demo', '-o', 'json']).stdout) as Record<

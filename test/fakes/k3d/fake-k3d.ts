@@ -54,8 +54,10 @@ export interface FakeK3dCluster {
   apiPort: string;
   /** ms since the epoch */
   created: number;
-  /** false while a create has not started the nodes yet (partial cluster) */
+  /** false while a create has not started the nodes yet (partial cluster), or once stopped */
   running: boolean;
+  /** Its nodes were started and then stopped (`k3d cluster stop`, `docker stop`): they show as `exited`. */
+  stopped?: boolean;
   /** true when the create re-used a network left from before: k3d then does not delete it with the cluster */
   networkExternal?: boolean;
   token: string;
@@ -121,6 +123,11 @@ export interface FakeK3d {
   setKnobs(patch: FakeK3dKnobPatch): void;
   /** Plants a cluster, with its network and volume, as if created outside the bot (orphan, foreign or half-created). */
   addCluster(name: string, options?: AddClusterOptions): FakeK3dCluster;
+  /**
+   * Stops every node of a cluster, as `k3d cluster stop NAME` does (listed, no node running, each `exited`), or
+   * with `running` true starts them again, as `k3d cluster start NAME` does.
+   */
+  stopCluster(name: string, running?: boolean): void;
   /** Plants the network and volume of a cluster that has no containers, as a killed create leaves them. */
   addLeftovers(clusterName: string): void;
   /** Highest number of overlapping invocations of `cluster create` or `cluster delete`. */
@@ -178,6 +185,11 @@ export function createFakeK3d(options: FakeK3dOptions = {}): FakeK3d {
       addNetworkAndVolume(name);
       writeJsonAtomic(clusterFile(name), cluster);
       return cluster;
+    },
+    stopCluster(name, running = false) {
+      const cluster = readJsonFile<FakeK3dCluster>(clusterFile(name));
+      if (!cluster) throw new Error(`no cluster ${name} to stop`);
+      writeJsonAtomic(clusterFile(name), { ...cluster, running, stopped: !running });
     },
     addLeftovers: addNetworkAndVolume,
     maxConcurrent: (subcommand) =>
