@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { OWNER_LABEL } from '../../src/adapters/k3d/k3d-output.js';
+import { renderAuditLine } from '../../src/adapters/slack/blocks/audit-line.js';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { SandboxEvent } from '../../src/core/events.js';
@@ -143,6 +144,27 @@ describe('k3d faults', () => {
       { clusters: [], networks: [], volumes: [] },
     );
     assert.equal(await metric('sandbox_leftover_cleanup_failures_total{kind="network"}'), 0);
+  });
+
+  it('when the Docker host is out of disk space, then the sandbox is FAILED saying so first, where the audit channel’s short line still shows it, and nothing k3d made is left', async () => {
+    const a = await startApp();
+    fake.setKnobs({ FAKE_K3D_DISK_FULL: true });
+    const requested = a.service.request(alice, { name: 'full' }, { via: 'slack' });
+    a.service.approve(bob, requested.id);
+
+    const failed = await waitFor(() => statusIs(a, requested.id, 'FAILED'), 'FAILED', 10_000);
+    assert.match(
+      failed.failureReason ?? '',
+      /^creating sbx-full failed: the Docker host is out of disk space \(failed Cluster Creation: .*no space left on device\)$/,
+    );
+    await a.events.idle();
+    const event = events.find((e) => e.type === 'failed');
+    assert.ok(event);
+    assert.match(
+      renderAuditLine(event),
+      /failed: creating sbx-full failed: the Docker host is out of disk space/,
+    );
+    assert.deepEqual([fake.clusters(), fake.networks(), fake.volumes()], [[], [], []]);
   });
 
   it('when docker cannot remove a destroyed cluster’s network, then the destroy still succeeds, the failure is counted, and the next reconcile removes it', async () => {

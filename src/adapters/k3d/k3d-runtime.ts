@@ -28,6 +28,13 @@ export type DockerObjectKind = 'network' | 'volume';
 const DOCKER_NOT_FOUND =
   /^Error response from daemon: (network \S+ not found|get \S+: no such volume)|No such network/m;
 
+/** Docker's texts for what is wrong with the Docker host, and the words a sandbox's owner is given first. */
+const DOCKER_HOST_CAUSES: [RegExp, string][] = [
+  [/no space left on device/, 'the Docker host is out of disk space'],
+  [/Cannot connect to the Docker daemon/, 'the Docker daemon on the bot’s host cannot be reached'],
+  [/port is already allocated|bind: address already in use/, 'its API port is taken on the Docker host'],
+];
+
 /**
  * ClusterRuntime over the k3d CLI. Every call runs with LOG_COLORS=false (parseable logfmt), k3d's default
  * LOG_LEVEL (the bot's own LOG_LEVEL=debug would put DEBU lines on the stdout that carries the JSON and the
@@ -75,7 +82,10 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
       : /^.*Failed Cluster Preparation: .*Cannot connect to the Docker daemon/m.test(error.stderr)
         ? 'docker_down'
         : 'failed';
-    return new ClusterError(`${what}: ${reason}`, detail, kind);
+    // k3d wraps Docker's answer in four or five phases: the cause ends a 400-character line, past what the
+    // audit channel and a thread's summary show. A cause the Docker host can mend is said first.
+    const cause = DOCKER_HOST_CAUSES.find(([pattern]) => pattern.test(error.stderr))?.[1];
+    return new ClusterError(`${what}: ${cause ? `${cause} (${reason})` : reason}`, detail, kind);
   }
 
   async function list() {

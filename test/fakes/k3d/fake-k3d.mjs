@@ -27,6 +27,8 @@ const KNOB_NAMES = [
   'FAKE_K3D_CREATE_FAIL', // 1/true, or a regex on the cluster name: the create fails at start and rolls back
   'FAKE_K3D_CREATE_FAIL_NO_ROLLBACK', // same syntax: creating the first node fails, so the rollback finds no
   // container and fails too, leaving the network and the volume behind (no cluster is listed)
+  'FAKE_K3D_DISK_FULL', // same syntax: Docker has no disk left to create the first node's container, so the
+  // rollback fails as for FAKE_K3D_CREATE_FAIL_NO_ROLLBACK
   'FAKE_K3D_HANG', // comma list of create,delete,list,kubeconfig
   'FAKE_K3D_DELETE_FAIL_TIMES', // the first N cluster deletions log ERRO, keep the cluster and exit 0
   'FAKE_K3D_LIST_MALFORMED', // `cluster list -o json` prints truncated JSON
@@ -909,6 +911,14 @@ async function clusterRun(c, { timeoutMs, disablesCoreDns }) {
     info(`Creating node '${first.name}'`);
     throw new RunError(
       `failed Cluster Creation: failed setup of server/agent node ${first.name}: failed to create node: runtime failed to create node '${first.name}': failed to create container for node '${first.name}': docker failed to pull image '${c.image}': Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`,
+    );
+  }
+  if (knobMatches('FAKE_K3D_DISK_FULL', c.name)) {
+    // k3d's wrapping (cluster.go, node.go, docker/node.go, docker/container.go) around the daemon's answer
+    const first = nodes[0];
+    info(`Creating node '${first.name}'`);
+    throw new RunError(
+      `failed Cluster Creation: failed setup of server/agent node ${first.name}: failed to create node: runtime failed to create node '${first.name}': failed to create container for node '${first.name}': docker failed to create container '${first.name}': Error response from daemon: mkdir /var/lib/docker/overlay2/${hash(first.name)}-init: no space left on device`,
     );
   }
   saveCluster(c); // from here on containers exist: a killed create leaves a partial cluster behind

@@ -793,6 +793,19 @@ describe('fake k3d: knobs', () => {
     assert.equal(logfmt(['cluster', 'create', 'good']).code, 0);
   });
 
+  it('when FAKE_K3D_DISK_FULL is set, then creating the first container fails with Docker’s no space left text, wrapped as k3d wraps it, and the rollback fails', () => {
+    fake.setKnobs({ FAKE_K3D_DISK_FULL: 'full' });
+    const result = logfmt(['cluster', 'create', 'full']);
+    assert.equal(result.code, 1);
+    const errors = messages(result.stderr);
+    assert.match(
+      errors[0] ?? '',
+      /^failed Cluster Creation: failed setup of server\/agent node k3d-full-server-0: failed to create node: .*docker failed to create container 'k3d-full-server-0': Error response from daemon: mkdir \/var\/lib\/docker\/overlay2\/[0-9a-f]{64}-init: no space left on device$/,
+    );
+    assert.equal(errors.at(-1), 'Cluster creation FAILED, also FAILED to rollback changes!');
+    assert.deepEqual([fake.clusters(), fake.networks()], [[], ['k3d-full']]);
+  });
+
   it('when FAKE_K3D_CREATE_FAIL_NO_ROLLBACK is set, then no container is made, the rollback fails too, and only the network and volume stay', () => {
     fake.setKnobs({ FAKE_K3D_CREATE_FAIL_NO_ROLLBACK: true });
     const result = logfmt(['cluster', 'create', 'left']);

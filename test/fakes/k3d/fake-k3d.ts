@@ -28,6 +28,8 @@ export interface FakeK3dKnobs {
    * find: it fails too, no cluster is listed, and the network `k3d-NAME` and volume `k3d-NAME-images` stay.
    */
   FAKE_K3D_CREATE_FAIL_NO_ROLLBACK?: boolean | string;
+  /** Same syntax: Docker has no disk space left for the first node's container (`no space left on device`). */
+  FAKE_K3D_DISK_FULL?: boolean | string;
   /** Comma list of `create,delete,list,kubeconfig`: print the first lines, then never return. */
   FAKE_K3D_HANG?: string;
   /** The first N cluster deletions log ERRO, leave the cluster in place and still exit 0. */
