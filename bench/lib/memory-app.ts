@@ -35,6 +35,7 @@ class InstantClusters implements ClusterRuntime {
       agentsRunning: c.agents,
       agentsCount: c.agents,
       loadBalancerRunning: true,
+      ours: true,
     }));
   }
 }

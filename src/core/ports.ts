@@ -131,7 +131,7 @@ export interface ClusterInfo {
   /** The load balancer, which publishes the API port, is running (k3d starts it last). */
   loadBalancerRunning: boolean;
   /** This bot created it (its nodes carry the bot's label); one made by hand, even with the prefix, is not. */
-  ours?: boolean;
+  ours: boolean;
 }
 
 export interface CreateClusterSpec {
