@@ -214,7 +214,6 @@ export function sandboxSpecSchema(limits: SandboxLimits) {
   );
 }
 export type SandboxSpecInput = z.input<ReturnType<typeof sandboxSpecSchema>>;
-export type SandboxSpec = z.output<ReturnType<typeof sandboxSpecSchema>>;
 
 /** One readable line per problem: `servers: must be at most 3; ttl: "soon" is not a duration…`. */
 export function describeIssues(error: z.ZodError): string {

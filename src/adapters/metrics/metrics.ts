@@ -152,5 +152,3 @@ export function createMetrics(countByStatus: () => Record<SandboxStatus, number>
     },
   };
 }
-
-export type Metrics = ReturnType<typeof createMetrics>;

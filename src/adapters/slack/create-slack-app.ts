@@ -290,5 +290,3 @@ export function createSlackApp(deps: SlackAppDeps) {
     },
   };
 }
-
-export type SlackApp = ReturnType<typeof createSlackApp>;
