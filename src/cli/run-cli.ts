@@ -15,7 +15,7 @@ import { upCommand } from './commands/up.js';
 import { waitCommand } from './commands/wait.js';
 
 /** The client subcommands, in the order `--help` lists them. */
-export const CLIENT_COMMANDS: readonly CliCommand[] = [
+const CLIENT_COMMANDS: readonly CliCommand[] = [
   upCommand,
   createCommand,
   approveCommand,

@@ -18,7 +18,7 @@ export type Db = Database.Database;
 const WRITE_LOCK_WAIT_MS = 1000;
 
 /** Raised when the database cannot be opened or migrated; main.ts prints its message and exits non-zero. */
-export class DatabaseOpenError extends StartupError {
+class DatabaseOpenError extends StartupError {
   override name = 'DatabaseOpenError';
 }
 

@@ -5,14 +5,14 @@ import type { Actor } from '../../core/policy.js';
 import { sendError } from './rest/http-errors.js';
 
 /** The identity of every API caller when no token is configured: loopback only, with admin rights. */
-export const LOCAL_ACTOR: Actor = { id: 'api:local', isApprover: true, isAdmin: true };
+const LOCAL_ACTOR: Actor = { id: 'api:local', isApprover: true, isAdmin: true };
 
 const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Headers a reverse proxy adds: behind one, every remote client would reach the API from the loopback. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
 
-export function actorForToken(token: ApiToken): Actor {
+function actorForToken(token: ApiToken): Actor {
   return {
     id: `api:${token.name}`,
     isApprover: token.role === 'approver' || token.role === 'admin',

@@ -64,7 +64,7 @@ export function listCustomSuites(suitesDir: string, skip: (folder: string, why: 
  * The kinds of object a folder's manifests create, read from their top-level `kind:` lines (and `"kind"` keys
  * in JSON), so the suite waits only for what is there: `kubectl wait --all` fails when nothing matches.
  */
-export async function manifestKinds(folder: string): Promise<Set<string>> {
+async function manifestKinds(folder: string): Promise<Set<string>> {
   const kinds = new Set<string>();
   for (const file of readdirSync(folder).filter(isManifest)) {
     const text = await readFile(path.join(folder, file), 'utf8');

@@ -12,7 +12,7 @@ import { runSmokeSuite } from './smoke-suite.js';
 import { type StepResult, SuiteRun } from './suite-run.js';
 
 /** Always available, listed before the custom suites. */
-export const BUILT_IN_SUITES: readonly string[] = ['smoke', 'nodes'];
+const BUILT_IN_SUITES: readonly string[] = ['smoke', 'nodes'];
 
 export interface KubectlSmokeTesterOptions {
   /** The one command runner (argument arrays, timeouts, kills). */

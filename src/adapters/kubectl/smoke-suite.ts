@@ -16,7 +16,7 @@ const APP = 'smoke-web';
  * A Deployment of `image` and a Service in front of it, as one JSON List for `kubectl apply -f -`. JSON rather
  * than YAML so that no image name can change the document's structure.
  */
-export function smokeWorkload(image: string): string {
+function smokeWorkload(image: string): string {
   const labels = { app: APP, 'app.kubernetes.io/managed-by': 'k3d-sandbox-bot' };
   const deployment = {
     apiVersion: 'apps/v1',

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 
 /** A response_url that answered other than 2xx (`statusCode`), or that could not be reached in time. */
-export class ResponseUrlError extends Error {
+class ResponseUrlError extends Error {
   override name = 'ResponseUrlError';
   readonly code = 'response_url_error';
 

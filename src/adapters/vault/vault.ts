@@ -16,7 +16,7 @@ import { StartupError } from '../../lib/startup-error.js';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-export const KEY_FILE_NAME = 'encryption.key';
+const KEY_FILE_NAME = 'encryption.key';
 
 /** AES-256-GCM with a random 96-bit IV per message; the output is `v1:<base64 iv|tag|ciphertext>`. */
 export function createVault(key: Buffer): Vault {

@@ -10,7 +10,7 @@ import { toJson } from '../render.js';
  * Writes a kubeconfig readable only by this user: a fresh 0600 file beside the target, renamed over it, so no
  * other user ever sees the content, not even for a moment. Returns the absolute path.
  */
-export async function writeKubeconfig(file: string, kubeconfig: string): Promise<string> {
+async function writeKubeconfig(file: string, kubeconfig: string): Promise<string> {
   const target = path.resolve(file);
   const temp = path.join(
     path.dirname(target),

@@ -5,7 +5,7 @@ import type { Logger } from '../../../core/ports.js';
 import { describeIssues } from '../../../core/sandbox.js';
 
 /** The one mapping of the core's error codes to HTTP statuses. */
-export const STATUS_BY_CODE: Readonly<Record<SandboxErrorCode, number>> = {
+const STATUS_BY_CODE: Readonly<Record<SandboxErrorCode, number>> = {
   invalid_input: 422,
   not_found: 404,
   forbidden: 403,

@@ -7,8 +7,8 @@ import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolError, toolResult } from '../tool-result.js';
 
-export const MAX_WAIT_SECONDS = 600;
-export const DEFAULT_WAIT_SECONDS = 300;
+const MAX_WAIT_SECONDS = 600;
+const DEFAULT_WAIT_SECONDS = 300;
 
 /**
  * wait_for_sandbox: a bounded wait until the sandbox reaches one of the wanted states, polling the database

@@ -31,7 +31,7 @@ export interface AppHomeInput {
 }
 
 /** Each list is cut here so the Home tab stays under Slack's 100 blocks (2 blocks per entry). */
-export const HOME_LIST_LIMIT = 20;
+const HOME_LIST_LIMIT = 20;
 
 function sandboxButtons(sandbox: Sandbox, input: AppHomeInput): Button[] {
   const destroy = (label: string, what: string) =>

@@ -7,7 +7,7 @@ const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', t
 const option = (text: string, value: string): types.PlainTextOption => ({ text: plain(text), value });
 
 /** TTL choices offered in the modal: common values up to the configured maximum, plus the default. */
-export function ttlChoices(limits: Pick<SandboxLimits, 'defaultTtlMs' | 'maxTtlMs'>): number[] {
+function ttlChoices(limits: Pick<SandboxLimits, 'defaultTtlMs' | 'maxTtlMs'>): number[] {
   const hour = 3_600_000;
   const common = [
     30 * 60_000,

@@ -21,7 +21,7 @@ import {
 } from './text.js';
 
 /** Lines per list reply; more would hit Slack's section and message limits. */
-export const LIST_LIMIT = 40;
+const LIST_LIMIT = 40;
 
 export function renderSandboxList(sandboxes: Sandbox[], now: number, all: boolean): RenderedMessage {
   if (sandboxes.length === 0) {

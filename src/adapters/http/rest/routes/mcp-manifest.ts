@@ -20,7 +20,7 @@ function inputsIn(contract: RouteContract): string[] {
 }
 
 /** The manifest the original server published for its MCP proxy, generated from the route contracts. */
-export function renderManifest(contracts: RestContracts, tokensRequired: boolean) {
+function renderManifest(contracts: RestContracts, tokensRequired: boolean) {
   const routes: RouteContract[] = Object.values(contracts);
   return {
     name: 'k3d-sandbox-bot',
