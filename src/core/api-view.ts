@@ -124,8 +124,6 @@ export const SandboxStatusView = z.object({
 });
 export type SandboxStatusView = z.infer<typeof SandboxStatusView>;
 
-export { LIVE_STATUSES } from './sandbox.js';
-
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function renderTestResult(sandboxId: string, result: TestResultSummary): TestResultView {

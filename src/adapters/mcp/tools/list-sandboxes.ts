@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { LIVE_STATUSES, renderSandboxStatus } from '../../../core/api-view.js';
+import { renderSandboxStatus } from '../../../core/api-view.js';
+import { LIVE_STATUSES } from '../../../core/sandbox.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolResult } from '../tool-result.js';
 

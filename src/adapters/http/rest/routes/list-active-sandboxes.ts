@@ -1,4 +1,5 @@
-import { LIVE_STATUSES, renderSandboxStatus } from '../../../../core/api-view.js';
+import { renderSandboxStatus } from '../../../../core/api-view.js';
+import { LIVE_STATUSES } from '../../../../core/sandbox.js';
 import type { RestDeps, RestHandler } from '../rest-deps.js';
 
 /** GET /list_active_sandboxes: the unfinished sandboxes the caller may see, newest first. */
