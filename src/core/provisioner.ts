@@ -1,22 +1,15 @@
 import type { SandboxEvents } from './events.js';
-import { type Clock, ClusterError, type ClusterRuntime, type Logger, systemClock } from './ports.js';
+import { type Clock, ClusterError, type ClusterRuntime, type Logger } from './ports.js';
 import type { Sandbox } from './sandbox.js';
 import type { SandboxService } from './sandbox-service.js';
 
 export interface ProvisionerOptions {
   /** Creates that may run at once. */
   concurrency: number;
-  /** How often a port clash sends a sandbox back to the queue before it fails. */
-  maxCreateAttempts?: number;
   /** Delete attempts in a row before a destroy is left for the reconciler to retry. */
   destroyAttempts?: number;
   /** First backoff between delete attempts; doubles each time. */
   destroyBackoffMs?: number;
-  /**
-   * How long a port that k3d found taken by another process is first skipped when allocating; each clash
-   * again doubles it, up to a day.
-   */
-  clashedPortMs?: number;
 }
 
 export interface ProvisionerDeps {
@@ -25,9 +18,16 @@ export interface ProvisionerDeps {
   events: SandboxEvents;
   logger: Logger;
   options: ProvisionerOptions;
-  clock?: Clock;
+  clock: Clock;
 }
 
+/** How often a port clash sends a sandbox back to the queue before it fails. */
+const MAX_CREATE_ATTEMPTS = 3;
+/**
+ * How long a port that k3d found taken by another process is first skipped when allocating; each clash again
+ * doubles it, up to a day.
+ */
+const CLASHED_PORT_MS = 10 * 60_000;
 const DAY_MS = 24 * 3_600_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,10 +43,8 @@ export class Provisioner {
   private readonly events: SandboxEvents;
   private readonly logger: Logger;
   private readonly concurrency: number;
-  private readonly maxCreateAttempts: number;
   private readonly destroyAttempts: number;
   private readonly destroyBackoffMs: number;
-  private readonly clashedPortMs: number;
   private readonly clock: Clock;
   private readonly creating = new Set<string>();
   private readonly destroying = new Set<string>();
@@ -65,11 +63,9 @@ export class Provisioner {
     this.events = deps.events;
     this.logger = deps.logger;
     this.concurrency = deps.options.concurrency;
-    this.maxCreateAttempts = deps.options.maxCreateAttempts ?? 3;
     this.destroyAttempts = deps.options.destroyAttempts ?? 3;
     this.destroyBackoffMs = deps.options.destroyBackoffMs ?? 2000;
-    this.clashedPortMs = deps.options.clashedPortMs ?? 10 * 60_000;
-    this.clock = deps.clock ?? systemClock;
+    this.clock = deps.clock;
   }
 
   /** Starts listening and resumes queued creates and unfinished destroys. CREATING rows are the reconciler's. */
@@ -163,7 +159,7 @@ export class Provisioner {
   /** A holder that lets go soon gets its port back soon; one that keeps it is asked less and less often. */
   private portClashed(port: number): void {
     const before = this.clashedPorts.get(port);
-    const skippedMs = before ? Math.min(before.skippedMs * 2, DAY_MS) : this.clashedPortMs;
+    const skippedMs = before ? Math.min(before.skippedMs * 2, DAY_MS) : CLASHED_PORT_MS;
     this.clashedPorts.set(port, { until: this.clock.now() + skippedMs, skippedMs });
   }
 
@@ -233,7 +229,7 @@ export class Provisioner {
     const cleanupError = await this.deleteQuietly(sandbox.clusterName);
     // Whoever holds the port (a host process, most likely) may keep it a while: later creates skip it too.
     if (clusterError.kind === 'port_in_use' && sandbox.apiPort !== null) this.portClashed(sandbox.apiPort);
-    if (clusterError.kind === 'port_in_use' && attempt < this.maxCreateAttempts && !cleanupError) {
+    if (clusterError.kind === 'port_in_use' && attempt < MAX_CREATE_ATTEMPTS && !cleanupError) {
       this.service.requeue(sandbox.id, `API port ${sandbox.apiPort} was taken by another process`, attempt);
       return;
     }

@@ -11,8 +11,6 @@ export interface ReconcilerDeps {
   clock: Clock;
   logger: Logger;
   clusterPrefix: string;
-  /** Creates a crash may interrupt before the sandbox is marked FAILED. */
-  maxCreateAttempts?: number;
 }
 
 export interface ReconcileReport {
@@ -30,6 +28,8 @@ export interface ReconcileReport {
 }
 
 const MINUTE = 60_000;
+/** Creates a crash may interrupt before the sandbox is marked FAILED. */
+const MAX_CREATE_ATTEMPTS = 3;
 
 /**
  * Whether a cluster a crash left behind is the one the sandbox asked for, whole and running. k3d starts the
@@ -49,7 +49,6 @@ const isComplete = (c: ClusterInfo, s: Sandbox) =>
  * and does nothing at all when the list cannot be read, since acting on a wrong picture would delete real work.
  */
 export class Reconciler {
-  private readonly maxCreateAttempts: number;
   /** Settles when the last pass asked for has ended: passes never overlap (see run). */
   private previous: Promise<unknown> = Promise.resolve();
   /** Why the last pass could not list leftovers, if it could not. */
@@ -66,7 +65,6 @@ export class Reconciler {
   private readonly resumedDestroys = new Map<string, { times: number; nextAt: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
-    this.maxCreateAttempts = deps.maxCreateAttempts ?? 3;
     this.orphanFailures = repeatedFailures(deps.logger);
     this.kubeconfigFailures = repeatedFailures(deps.logger);
   }
@@ -285,7 +283,7 @@ export class Reconciler {
         return;
       }
       if (cluster) await runtime.delete(sandbox.clusterName);
-      if (sandbox.createAttempts < this.maxCreateAttempts) {
+      if (sandbox.createAttempts < MAX_CREATE_ATTEMPTS) {
         if (
           service.requeue(
             sandbox.id,
