@@ -11,11 +11,12 @@ export interface ActorResolverOptions {
   /** Fetches the members of a user group (usergroups.users.list): none once it is gone, undefined on a failure. */
   fetchGroupMembers: (groupId: string) => Promise<string[] | undefined>;
   logger: Logger;
-  /** Background refresh period. */
-  refreshEveryMs?: number;
-  /** A refresh kicked by a click is skipped when the last one is younger than this. */
-  minRefreshGapMs?: number;
 }
+
+/** Background refresh period. */
+const REFRESH_EVERY_MS = 5 * 60_000;
+/** A refresh kicked by a click is skipped when the last one is younger than this. */
+const MIN_REFRESH_GAP_MS = 30_000;
 
 /**
  * Turns a Slack user into the core's Actor without a network call, so listeners can decide before Slack's
@@ -29,14 +30,10 @@ export class ActorResolver {
   private lastRefresh = 0;
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly refreshEveryMs: number;
-  private readonly minRefreshGapMs: number;
 
   constructor(private readonly options: ActorResolverOptions) {
     this.approvers = new Set(options.approvers);
     this.admins = new Set(options.admins);
-    this.refreshEveryMs = options.refreshEveryMs ?? 5 * 60_000;
-    this.minRefreshGapMs = options.minRefreshGapMs ?? 30_000;
   }
 
   resolve(userId: string): Actor {
@@ -61,7 +58,7 @@ export class ActorResolver {
   async start(): Promise<void> {
     await this.refresh();
     if (this.options.approverGroup && !this.timer) {
-      this.timer = setInterval(() => void this.refresh(), this.refreshEveryMs);
+      this.timer = setInterval(() => void this.refresh(), REFRESH_EVERY_MS);
       this.timer.unref();
     }
   }
@@ -73,7 +70,7 @@ export class ActorResolver {
 
   /** Fire-and-forget refresh after a request was answered, unless one ran recently. */
   refreshSoon(): void {
-    if (Date.now() - this.lastRefresh >= this.minRefreshGapMs) void this.refresh();
+    if (Date.now() - this.lastRefresh >= MIN_REFRESH_GAP_MS) void this.refresh();
   }
 
   /** Re-reads the approver group; concurrent callers share one call. */
