@@ -19,10 +19,12 @@ export interface K3dRuntimeOptions {
   /** Host written into kubeconfigs (`--api-port HOST:PORT`). */
   apiHost: string;
   createTimeoutMs: number;
-  commandTimeoutMs?: number;
 }
 
 export type DockerObjectKind = 'network' | 'volume';
+
+/** The limit of every k3d and docker call but a create (SANDBOX_CREATE_TIMEOUT). */
+const COMMAND_TIMEOUT_MS = 120_000;
 
 /** Docker's texts for a network or volume that does not exist (also the older `No such network: NAME`). */
 const DOCKER_NOT_FOUND =
@@ -43,7 +45,6 @@ const DOCKER_HOST_CAUSES: [RegExp, string][] = [
  */
 export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
   const { run, bin, dockerBin, logger, prefix, apiHost, createTimeoutMs } = options;
-  const commandTimeoutMs = options.commandTimeoutMs ?? 120_000;
   const perName = new KeyedMutex();
 
   function assertOurs(clusterName: string): void {
@@ -52,7 +53,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     }
   }
 
-  async function k3d(args: string[], timeoutMs = commandTimeoutMs) {
+  async function k3d(args: string[], timeoutMs = COMMAND_TIMEOUT_MS) {
     const scratch = await mkdtemp(path.join(tmpdir(), 'sandbox-k3d-'));
     try {
       return await run(bin, args, {
@@ -121,7 +122,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
 
   async function removeDockerObject(clusterName: string, kind: DockerObjectKind, name: string) {
     try {
-      await run(dockerBin, [kind, 'rm', name], { timeoutMs: commandTimeoutMs });
+      await run(dockerBin, [kind, 'rm', name], { timeoutMs: COMMAND_TIMEOUT_MS });
       return true;
     } catch (error) {
       if (error instanceof CommandError && DOCKER_NOT_FOUND.test(error.stderr)) return true;
@@ -139,7 +140,7 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
   async function dockerNames(kind: DockerObjectKind): Promise<string[]> {
     try {
       const args = [kind, 'ls', '--filter', 'label=app=k3d', '--format', '{{.Name}}'];
-      const { stdout } = await run(dockerBin, args, { timeoutMs: commandTimeoutMs });
+      const { stdout } = await run(dockerBin, args, { timeoutMs: COMMAND_TIMEOUT_MS });
       return stdout
         .split('\n')
         .map((line) => line.trim())
