@@ -9,6 +9,4 @@ export interface McpDeps {
   tests: TestRuns;
   actor: Actor;
   logger: Logger;
-  /** How often wait_for_sandbox looks at the database; default 1000 ms. */
-  waitPollMs?: number;
 }

@@ -9,6 +9,8 @@ import { runTool, toolError, toolResult } from '../tool-result.js';
 
 const MAX_WAIT_SECONDS = 600;
 const DEFAULT_WAIT_SECONDS = 300;
+/** How often the wait looks at the database. */
+const POLL_MS = 1000;
 
 /**
  * wait_for_sandbox: a bounded wait until the sandbox reaches one of the wanted states, polling the database
@@ -16,9 +18,7 @@ const DEFAULT_WAIT_SECONDS = 300;
  * the client asked for them, so a client can keep its request timeout alive; ends early, as an error, when
  * the sandbox finished in a state it can never leave.
  */
-export function registerWaitForSandbox(server: McpServer, deps: McpDeps): void {
-  const { service, tests, actor, logger } = deps;
-  const pollMs = deps.waitPollMs ?? 1000;
+export function registerWaitForSandbox(server: McpServer, { service, tests, actor, logger }: McpDeps): void {
   server.registerTool(
     'wait_for_sandbox',
     {
@@ -76,7 +76,7 @@ export function registerWaitForSandbox(server: McpServer, deps: McpDeps): void {
               },
             });
           }
-          await sleep(Math.min(pollMs, deadline - now), undefined, { signal: extra.signal }).catch(() => {});
+          await sleep(Math.min(POLL_MS, deadline - now), undefined, { signal: extra.signal }).catch(() => {});
         }
       }),
   );
