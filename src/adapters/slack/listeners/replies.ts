@@ -64,11 +64,10 @@ export async function openWaitingModal(
   deps: Pick<SlackDeps, 'call' | 'client'>,
   body: ActionSource,
   message: RenderedMessage,
-  title = 'Sandboxes',
 ): Promise<string | undefined> {
   const triggerId = body.trigger_id;
   if (!answersInModal(body) || !triggerId) return undefined;
-  const view = renderNoticeModal(title, message.blocks);
+  const view = renderNoticeModal('Sandboxes', message.blocks);
   const opened = await deps.call('views.open', () => deps.client.views.open({ trigger_id: triggerId, view }));
   return opened?.view?.id;
 }
@@ -82,10 +81,10 @@ export async function replyToAction(
   deps: Pick<SlackDeps, 'call' | 'client' | 'postToResponseUrl'>,
   body: ActionSource,
   message: RenderedMessage,
-  options: { replaceOriginal?: boolean; title?: string; viewId?: string | undefined } = {},
+  options: { replaceOriginal?: boolean; viewId?: string | undefined } = {},
 ): Promise<void> {
   if (answersInModal(body)) {
-    const view = renderNoticeModal(options.title ?? 'Sandboxes', message.blocks);
+    const view = renderNoticeModal('Sandboxes', message.blocks);
     const viewId = options.viewId;
     if (viewId) {
       await deps.call('views.update', () => deps.client.views.update({ view_id: viewId, view }));
