@@ -29,9 +29,9 @@ function isHeld(lease: LeaseHolder, now: number): boolean {
 }
 
 /** The process holding the lease `name`, if one is: a bot running on this database now. */
-export function leaseHolder(db: Db, name: string, now = Date.now()): LeaseHolder | undefined {
+export function leaseHolder(db: Db, name: string): LeaseHolder | undefined {
   const current = db.prepare<[string], LeaseHolder>(SELECT_LEASE).get(name);
-  return current && isHeld(current, now) ? current : undefined;
+  return current && isHeld(current, Date.now()) ? current : undefined;
 }
 
 /**
@@ -42,7 +42,7 @@ export function leaseHolder(db: Db, name: string, now = Date.now()): LeaseHolder
  * process), so a holder paused past the TTL, or whose clock stepped, can find the lease taken: a renewal
  * that returns false means another process leads now, and the caller must stop leading.
  */
-export function createLease(db: Db, name: string, ttlMs: number, now: () => number = Date.now) {
+export function createLease(db: Db, name: string, ttlMs: number) {
   const me: Omit<LeaseHolder, 'expiresAt'> = {
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     host: hostname(),
@@ -57,14 +57,14 @@ export function createLease(db: Db, name: string, ttlMs: number, now: () => numb
   const remove = db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
 
   return {
-    holder: me.holder,
     /** Takes or renews the lease; false while another live process holds it. */
     tryAcquire(): boolean {
       return db
         .transaction(() => {
           const current = select.get(name);
-          const free = !current || current.holder === me.holder || !isHeld(current, now());
-          if (free) upsert.run(name, me.holder, me.host, me.pid, now() + ttlMs);
+          const now = Date.now();
+          const free = !current || current.holder === me.holder || !isHeld(current, now);
+          if (free) upsert.run(name, me.holder, me.host, me.pid, now + ttlMs);
           return free;
         })
         .immediate();
