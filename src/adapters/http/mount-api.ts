@@ -21,9 +21,9 @@ export interface ApiDeps {
 
 /**
  * Mounts the REST API and the MCP endpoint (POST /mcp, stateless Streamable HTTP) on the shared app, both
- * behind the same bearer tokens. Returns whether the API runs without tokens (loopback only).
+ * behind the same bearer tokens.
  */
-export function mountApi(app: Express, { service, tests, logger, tokens, limits, handleMcp }: ApiDeps) {
+export function mountApi(app: Express, { service, tests, logger, tokens, limits, handleMcp }: ApiDeps): void {
   const auth = createApiAuth(tokens);
   app.use(createRestRouter({ service, tests, logger, auth, limits }));
   app.post('/mcp', auth.middleware, (req: Request, res: Response) => handleMcp(req, res, actorOf(res)));
@@ -38,5 +38,4 @@ export function mountApi(app: Express, { service, tests, logger, tokens, limits,
         id: null,
       });
   });
-  return { unauthenticated: auth.local };
 }
