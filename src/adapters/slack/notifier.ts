@@ -19,6 +19,7 @@ import {
   renderExtendedDm,
   renderFailedDm,
   renderKubeconfigComment,
+  renderKubeconfigFailedDm,
   renderRequestedForYouDm,
 } from './blocks/direct-messages.js';
 import { renderTestResult } from './blocks/test-result.js';
@@ -390,18 +391,7 @@ export class SlackNotifier {
     if (delivery !== 'failed') return;
     await Promise.all([
       this.thread(sandbox, renderKubeconfigFailedThread(sandbox)),
-      this.dm(sandbox.owner, {
-        text: `Your sandbox ${sandbox.name} is ready`,
-        blocks: [
-          {
-            type: 'section',
-            text: {
-              type: 'mrkdwn',
-              text: `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
-            },
-          },
-        ],
-      }),
+      this.dm(sandbox.owner, renderKubeconfigFailedDm(sandbox)),
     ]);
   }
 

@@ -77,6 +77,14 @@ export function kubeconfigFilename(sandbox: Pick<Sandbox, 'name'>): string {
   return `kubeconfig-${sandbox.name}.yaml`;
 }
 
+/** When the kubeconfig could not be sent at `ready`: the bot tries again, and the command sends it at once. */
+export function renderKubeconfigFailedDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:rocket: Your sandbox *${sandbox.name}* is ready, but sending its kubeconfig failed; the bot will try again. \`/sandbox kubeconfig ${sandbox.name}\` sends it now.`,
+    `Your sandbox ${sandbox.name} is ready`,
+  );
+}
+
 export function renderFailedDm(sandbox: Sandbox): RenderedMessage {
   const reason = truncate(escapeText(sandbox.failureReason ?? 'unknown error'), 500);
   return simple(
