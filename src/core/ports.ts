@@ -95,9 +95,12 @@ export interface SandboxStore {
   dueExpiryWarnings(after: number, until: number): number[];
   /** Marks the warning sent for those `rows` still ACTIVE, still due (as above) and not warned; returns them. */
   claimExpiryWarnings(rows: readonly number[], after: number, until: number): Sandbox[];
-  /** Moves every ACTIVE sandbox expired at `at` to DESTROYING with the reason "expired". */
+  /** Moves up to `limit` ACTIVE sandboxes expired at `at` to DESTROYING with the reason "expired". */
   startExpiry(at: number, limit: number): Sandbox[];
-  /** Cancels every PENDING_APPROVAL request filed at or before `before`, decided by "system" with `note`. */
+  /**
+   * Cancels up to `limit` PENDING_APPROVAL requests filed at or before `before`, oldest first, decided by
+   * "system" with `note`.
+   */
   cancelPendingBefore(before: number, note: string, limit: number): Sandbox[];
   /**
    * Claims the posting of a pending request's approval message: true for exactly one caller until the

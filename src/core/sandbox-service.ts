@@ -522,7 +522,7 @@ export class SandboxService {
     this.emit({ type: 'destroyFailed', sandbox, attempt, error, lastAttempt });
   }
 
-  /** Sandboxes in a state the provisioner works on (for resuming after a restart). */
+  /** The sandboxes in `status`, newest first: what the provisioner and the reconciler resume or check. */
   inStatus(status: SandboxStatus, limit = 1000): Sandbox[] {
     return this.store.list({ statuses: [status], limit });
   }
@@ -561,12 +561,12 @@ export class SandboxService {
     });
   }
 
-  /** Starts destroying every ACTIVE sandbox whose expiry is at or before `now`. */
+  /** Starts destroying up to `limit` ACTIVE sandboxes whose expiry is at or before `now`. */
   sweepExpired(now: number, limit: number): Sandbox[] {
     return this.sweep(() => this.store.startExpiry(now, limit), 'destroy_requested', 'destroying');
   }
 
-  /** Cancels the requests filed at or before `before` that nobody decided. */
+  /** Cancels up to `limit` requests filed at or before `before` that nobody decided. */
   sweepStaleRequests(before: number, note: string, limit: number): Sandbox[] {
     return this.sweep(() => this.store.cancelPendingBefore(before, note, limit), 'cancelled', 'cancelled');
   }

@@ -45,7 +45,7 @@ export interface NotifierDeps {
   logger: Logger;
   approversChannel: string;
   auditChannel: string | undefined;
-  /** Called after each event with the users whose App Home may show something new. */
+  /** Called after each event's messages, so the App Home of the users it concerns can be refreshed. */
   onChange?: (event: SandboxEvent) => void;
 }
 
