@@ -96,20 +96,19 @@ export function formatDuration(ms: number): string {
   return [days && `${days}d`, hours && `${hours}h`, minutes && `${minutes}m`].filter(Boolean).join('');
 }
 
-const DURATION_HINT = (text: string) =>
-  `"${text}" is not a duration; use a number with s, m, h or d, like 90m, 4h or 1d`;
+/** `text` in milliseconds; otherwise an issue that names the accepted forms. */
+function durationMs(text: string, ctx: z.RefinementCtx): number {
+  const ms = parseDuration(text);
+  if (ms !== undefined) return ms;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${text}" is not a duration; use a number with s, m, h or d, like 90m, 4h or 1d`,
+  });
+  return z.NEVER;
+}
 
 /** A zod schema for a duration string (to milliseconds), with the accepted forms in its message. */
-export const Duration = z
-  .string({ error: 'must be a duration like 90m, 4h or 1d' })
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: DURATION_HINT(text) });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const Duration = z.string({ error: 'must be a duration like 90m, 4h or 1d' }).transform(durationMs);
 
 // ---------------------------------------------------------------------------------------------
 // The request spec
@@ -184,13 +183,7 @@ export function sandboxSpecSchema(limits: SandboxLimits) {
     .optional()
     .transform((value, ctx) => {
       if (value === undefined) return limits.defaultTtlMs;
-      if (typeof value === 'number') return value;
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: DURATION_HINT(value) });
-        return z.NEVER;
-      }
-      return ms;
+      return typeof value === 'number' ? value : durationMs(value, ctx);
     })
     .pipe(
       z
