@@ -274,8 +274,7 @@ export class Provisioner {
         this.logger.warn({ sandbox: sandbox.id, attempt, err: message }, 'delete failed');
         const lastAttempt = attempt === this.destroyAttempts || !this.running;
         this.service.recordDestroyFailure(sandbox.id, attempt, message, lastAttempt);
-        if (attempt < this.destroyAttempts && this.running)
-          await sleep(this.destroyBackoffMs * 2 ** (attempt - 1));
+        if (!lastAttempt) await sleep(this.destroyBackoffMs * 2 ** (attempt - 1));
         if (!this.running) return;
         continue;
       }
