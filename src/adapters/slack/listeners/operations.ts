@@ -77,7 +77,7 @@ export function startTests(
   deps: SlackDeps,
   actor: Actor,
   sandbox: Sandbox,
-  suite: string | undefined,
+  suite = 'smoke',
 ): RenderedMessage {
   const { result } = deps.tests.start(actor, sandbox.id, suite); // a refusal throws here
   result.catch(async (error: unknown) => {
@@ -87,12 +87,12 @@ export function startTests(
     await deps.notifier.dm(
       actor.id,
       notice(
-        `:warning: The *${suite ?? 'smoke'}* test run on *${sandbox.name}* did not complete: ${message}. Run it again with \`/sandbox test ${sandbox.name} ${suite ?? 'smoke'}\`.`,
+        `:warning: The *${suite}* test run on *${sandbox.name}* did not complete: ${message}. Run it again with \`/sandbox test ${sandbox.name} ${suite}\`.`,
       ),
     );
   });
   const where = sandbox.approvalMessage ? 'by DM and in the request’s thread' : 'by DM';
   return notice(
-    `:test_tube: Running the *${suite ?? 'smoke'}* tests on *${sandbox.name}*; the results will come ${where}.`,
+    `:test_tube: Running the *${suite}* tests on *${sandbox.name}*; the results will come ${where}.`,
   );
 }

@@ -8,5 +8,5 @@ export const runTests = (deps: SlackDeps) =>
   onClick(deps, 'test', async (actor, id) => {
     const sandbox = deps.service.get(id);
     if (!sandbox) throw new NotFound(`Sandbox ${id}`);
-    return startTests(deps, actor, sandbox, undefined);
+    return startTests(deps, actor, sandbox);
   });
