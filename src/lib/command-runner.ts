@@ -31,16 +31,18 @@ export type CommandRunner = (
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes are exactly what is stripped
 const ANSI = /\x1b\[[0-9;]*m/g;
+const TAIL_LINES = 15;
+const TAIL_CHARS = 1500;
 
 /** The last lines of a command's output, without colour codes: enough to see why it failed, small enough to show. */
-export function outputTail(text: string, maxLines = 15, maxChars = 1500): string {
+export function outputTail(text: string): string {
   const lines = text
     .replace(ANSI, '')
     .split('\n')
     .map((l) => l.trimEnd())
     .filter(Boolean);
-  const tail = lines.slice(-maxLines).join('\n');
-  return tail.length > maxChars ? `…${tail.slice(-maxChars)}` : tail;
+  const tail = lines.slice(-TAIL_LINES).join('\n');
+  return tail.length > TAIL_CHARS ? `…${tail.slice(-TAIL_CHARS)}` : tail;
 }
 
 /** A command that failed, timed out or could not start; carries argv, the exit code and its output tails. */

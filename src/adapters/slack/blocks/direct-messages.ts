@@ -62,7 +62,7 @@ export function renderCancelledDm(sandbox: Sandbox): RenderedMessage {
 }
 
 /** The comment that goes with the kubeconfig file: what it is and the two lines needed to use it. */
-export function renderKubeconfigComment(sandbox: Sandbox, resent = false): string {
+export function renderKubeconfigComment(sandbox: Sandbox, resent: boolean): string {
   const lead = resent
     ? `:key: The kubeconfig of *${sandbox.name}*, as you asked.`
     : `:rocket: Your sandbox *${sandbox.name}* is ready (${nodes(sandbox)}).${expiry(sandbox)}`;

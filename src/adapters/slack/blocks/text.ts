@@ -85,8 +85,8 @@ export function botNote(text: string, max: number): string {
 }
 
 /** A date Slack renders in the reader's time zone, with an ISO fallback for clients that cannot. */
-export function slackDate(ms: number, format = '{date_short_pretty} {time}'): string {
-  return `<!date^${Math.floor(ms / 1000)}^${format}|${new Date(ms).toISOString()}>`;
+export function slackDate(ms: number): string {
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
 }
 
 export function plural(n: number, word: string, many = `${word}s`): string {
