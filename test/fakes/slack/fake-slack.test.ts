@@ -254,6 +254,15 @@ describe('fake Slack: authentication and unknown methods', () => {
     assert.equal(result.user_id, FAKE_BOT.userId);
     assert.equal(result.bot_id, FAKE_BOT.botId);
     assert.equal(result.team_id, FAKE_TEAM.id);
+    assert.equal(result.enterprise_id, undefined, 'a workspace outside Enterprise Grid has no org');
+  });
+
+  it('when the workspace is in an Enterprise Grid org, then auth.test names the org too', async () => {
+    await fake.stop();
+    await setUp({ enterprise: { id: 'E0ACME', name: 'Acme' } });
+    const result = await client.auth.test();
+    assert.equal(result.team_id, FAKE_TEAM.id);
+    assert.equal(result.enterprise_id, 'E0ACME');
   });
 
   it('when the token is wrong, then invalid_auth; when there is none, then not_authed', async () => {

@@ -73,6 +73,16 @@ export interface FakeUser {
   readonly enterpriseId: string | undefined;
 }
 
+/** A user to seed: by default a human of FAKE_TEAM (and of the fake's Enterprise Grid org, if it has one). */
+export interface NewUser {
+  id: string;
+  name: string;
+  realName?: string;
+  isBot?: boolean;
+  teamId?: string;
+  enterpriseId?: string;
+}
+
 export interface FakeChannel {
   readonly id: string;
   readonly name: string;
@@ -198,14 +208,7 @@ export interface FakeSlack {
   /** Pushes an envelope over Socket Mode and resolves with the payload the app acked with. */
   sendEnvelope(type: EnvelopeType, payload: unknown, options?: EnvelopeOptions): Promise<unknown>;
 
-  addUser(user: {
-    id: string;
-    name: string;
-    realName?: string;
-    isBot?: boolean;
-    teamId?: string;
-    enterpriseId?: string;
-  }): void;
+  addUser(user: NewUser): void;
   addChannel(channel: { id: string; name: string; members?: readonly string[]; isPrivate?: boolean }): void;
   addUsergroup(id: string, users: readonly string[]): void;
   /** Seeds a message by someone else (e.g. a human), which the bot may not update. */
@@ -500,14 +503,7 @@ class FakeSlackServer implements FakeSlack {
 
   // ---- seeding -------------------------------------------------------------------------------------------
 
-  addUser(user: {
-    id: string;
-    name: string;
-    realName?: string;
-    isBot?: boolean;
-    teamId?: string;
-    enterpriseId?: string;
-  }): void {
+  addUser(user: NewUser): void {
     const teamId = user.teamId ?? FAKE_TEAM.id;
     this.users.set(user.id, {
       id: user.id,
