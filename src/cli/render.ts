@@ -9,6 +9,7 @@ const orDash = (value: string | number | null | undefined) =>
 export function renderStatus(s: SandboxStatusView): string {
   const lines = [
     `${s.name} (${s.id}): ${s.status}`,
+    ...(s.problem ? [`  problem:   ${s.problem}`] : []),
     `  size:      ${s.servers} server(s), ${s.agents} agent(s), ttl ${formatDuration(s.ttl_minutes * 60_000)}`,
     `  owner:     ${s.owner}${s.requested_by === s.owner ? '' : ` (asked by ${s.requested_by} via ${s.requested_via})`}`,
     `  created:   ${s.created_at}`,

@@ -37,15 +37,17 @@ export async function waitForStatus(
 ): Promise<WaitOutcome> {
   const { until, timeoutMs, intervalMs, io, sleep } = options;
   const started = Date.now();
-  let lastStatus: string | undefined;
+  let lastSeen: string | undefined;
   let lastLine = started;
   for (;;) {
     const view = await client.status(id);
     const elapsed = Date.now() - started;
-    if (view.status !== lastStatus) {
+    // A problem that starts or ends (the Docker daemon down, the cluster stopped) is news as much as a new state.
+    const seen = `${view.status} ${view.problem}`;
+    if (seen !== lastSeen) {
       const hint = options.hint?.(view);
       io.stderr(`[${formatDuration(elapsed)}] ${view.name}: ${view.status}${hint ? ` - ${hint}` : ''}\n`);
-      lastStatus = view.status;
+      lastSeen = seen;
       lastLine = Date.now();
     } else if (Date.now() - lastLine >= HEARTBEAT_MS) {
       io.stderr(`[${formatDuration(elapsed)}] ${view.name}: still ${view.status}\n`);
@@ -93,6 +95,7 @@ export function parseStatuses(text: string | undefined, fallback: readonly Sandb
 /** What to tell a person about the state a wait is in. */
 export function approvalHint(approvalId?: string) {
   return (view: SandboxStatusView): string | undefined => {
+    if (view.problem) return view.problem;
     if (view.status === 'PENDING_APPROVAL') {
       return `waiting for an approver in Slack${approvalId ? ` (or: k3d-sandbox-bot approve ${approvalId} with an approver token)` : ''}`;
     }

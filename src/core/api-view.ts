@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TestResultSummary } from './events.js';
+import type { Problem } from './outages.js';
 import {
   formatDuration,
   SANDBOX_STATUSES,
@@ -120,6 +121,11 @@ export const SandboxStatusView = z.object({
   ready_at: isoTime.nullable(),
   destroyed_at: isoTime.nullable(),
   failure_reason: z.string().nullable(),
+  /**
+   * What holds it up now outside the bot, with since when: the Docker daemon not answering (a queued sandbox waits)
+   * or its cluster stopped (an active one's API does not answer). Null when the bot knows of nothing.
+   */
+  problem: z.string().nullable(),
   last_test: TestResultView.nullable(),
 });
 export type SandboxStatusView = z.infer<typeof SandboxStatusView>;
@@ -144,7 +150,11 @@ export function renderTestResult(sandboxId: string, result: TestResultSummary): 
   };
 }
 
-export function renderSandboxStatus(sandbox: Sandbox, lastTest?: TestResultSummary): SandboxStatusView {
+export function renderSandboxStatus(
+  sandbox: Sandbox,
+  lastTest: TestResultSummary | undefined,
+  problem: Problem | undefined,
+): SandboxStatusView {
   return {
     id: sandbox.id,
     name: sandbox.name,
@@ -165,6 +175,7 @@ export function renderSandboxStatus(sandbox: Sandbox, lastTest?: TestResultSumma
     ready_at: iso(sandbox.readyAt),
     destroyed_at: iso(sandbox.destroyedAt),
     failure_reason: sandbox.failureReason,
+    problem: problem ? `${problem.summary} (since ${new Date(problem.since).toISOString()})` : null,
     last_test: lastTest ? renderTestResult(sandbox.id, lastTest) : null,
   };
 }

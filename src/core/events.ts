@@ -11,6 +11,8 @@ export type SandboxEvent =
   | { type: 'denied'; sandbox: Sandbox }
   | { type: 'cancelled'; sandbox: Sandbox; actor: string }
   | { type: 'creating'; sandbox: Sandbox }
+  /** An approved sandbox waits in the queue because the Docker daemon does not answer: once per outage. */
+  | { type: 'waitingForDocker'; sandbox: Sandbox }
   | { type: 'ready'; sandbox: Sandbox; durationMs: number }
   | { type: 'failed'; sandbox: Sandbox; detail: string | null }
   | { type: 'extended'; sandbox: Sandbox; previousExpiresAt: number; actor: string }

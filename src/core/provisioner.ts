@@ -52,8 +52,6 @@ export class Provisioner {
   /** Ports k3d found taken by something else: when they may be tried again, and how long they were skipped. */
   private readonly clashedPorts = new Map<number, { until: number; skippedMs: number }>();
   private running = false;
-  /** Docker could not be reached: nothing is claimed until a `k3d cluster list` works (`probe`). */
-  private dockerDown = false;
   private probing = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -102,9 +100,14 @@ export class Provisioner {
     return this.creating.size;
   }
 
-  /** Claims queued sandboxes while there is a free slot. */
+  /**
+   * Claims queued sandboxes while there is a free slot. While Docker cannot be reached, nothing is claimed until a
+   * `k3d cluster list` works (`probe`), and each queued sandbox (those approved meanwhile too) is told it waits.
+   */
   pump(): void {
-    if (this.dockerDown) {
+    const { outages } = this.service;
+    if (outages.dockerIsDown) {
+      outages.tellWaiting(this.service.inStatus('QUEUED'));
       this.probe();
       return;
     }
@@ -139,7 +142,7 @@ export class Provisioner {
       this.runtime.list().then(
         () => {
           this.probing = false;
-          this.dockerDown = false;
+          this.service.outages.dockerAnswers();
           this.logger.info({}, 'the Docker daemon answers again; creating the queued sandboxes');
           this.pump();
         },
@@ -212,13 +215,12 @@ export class Provisioner {
     if (clusterError.kind === 'docker_down') {
       // A daemon restarting (or stopped) would otherwise fail the whole queue in seconds; k3d made nothing.
       this.service.requeue(sandbox.id, 'the Docker daemon could not be reached', attempt);
-      if (!this.dockerDown) {
+      if (this.service.outages.dockerDown()) {
         this.logger.warn(
           { err: clusterError.message },
           'the Docker daemon cannot be reached; approved sandboxes wait in the queue until it answers',
         );
       }
-      this.dockerDown = true;
       return;
     }
     if (await this.isForeign(sandbox.clusterName)) {

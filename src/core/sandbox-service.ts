@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
 import type { SandboxEvent, SandboxEvents } from './events.js';
+import { Outages } from './outages.js';
 import {
   type Actor,
   assertMayDecide,
@@ -104,6 +105,8 @@ export class SandboxService {
   private readonly clock: Clock;
   private readonly vault: Vault;
   readonly options: SandboxServiceOptions;
+  /** What the provisioner found wrong outside the bot: the doors show it with a sandbox's state. */
+  readonly outages: Outages;
   private readonly specSchema: ReturnType<typeof sandboxSpecSchema>;
 
   constructor(deps: SandboxServiceDeps) {
@@ -112,6 +115,7 @@ export class SandboxService {
     this.clock = deps.clock;
     this.vault = deps.vault;
     this.options = deps.options;
+    this.outages = new Outages(deps.events, deps.clock);
     this.specSchema = sandboxSpecSchema(deps.options);
   }
 

@@ -1,9 +1,11 @@
+import type { Problem } from '../../core/outages.js';
 import type { Sandbox } from '../../core/sandbox.js';
 import { describeState } from '../../core/sandbox-service.js';
 
-/** One line saying where a sandbox is and what the agent can do next. */
-export function describeForAgent(sandbox: Sandbox): string {
-  const head = `Sandbox ${sandbox.name} (${sandbox.id}) ${describeState(sandbox)} [${sandbox.status}].`;
+/** One line saying where a sandbox is, what holds it up if anything does, and what the agent can do next. */
+export function describeForAgent(sandbox: Sandbox, problem?: Problem): string {
+  const held = problem ? ` ${problem.summary} (since ${new Date(problem.since).toISOString()}).` : '';
+  const head = `Sandbox ${sandbox.name} (${sandbox.id}) ${describeState(sandbox)} [${sandbox.status}].${held}`;
   switch (sandbox.status) {
     case 'PENDING_APPROVAL':
       return `${head} A human approver must approve it (in Slack); there is no tool to approve. Call wait_for_sandbox with sandbox_id "${sandbox.id}" to wait until it is ACTIVE.`;

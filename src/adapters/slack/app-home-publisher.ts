@@ -56,6 +56,7 @@ export class AppHomePublisher {
         }
       },
       extensionMs: (sandbox) => service.extensionMs(sandbox),
+      problemOf: (sandbox) => service.outages.problemOf(sandbox),
       now: clock.now(),
     });
     await this.deps.call('views.publish', () => this.deps.client.views.publish({ user_id: userId, view }), {

@@ -12,6 +12,7 @@ import {
   kubeconfigFilename,
   renderApprovedDm,
   renderCancelledDm,
+  renderCreatingAfterWaitDm,
   renderDeniedDm,
   renderDestroyDelayedDm,
   renderDestroyedDm,
@@ -21,6 +22,7 @@ import {
   renderKubeconfigComment,
   renderKubeconfigFailedDm,
   renderRequestedForYouDm,
+  renderWaitingForDockerDm,
 } from './blocks/direct-messages.js';
 import { renderTestResult } from './blocks/test-result.js';
 import { isSlackUser, type RenderedMessage } from './blocks/text.js';
@@ -34,6 +36,7 @@ import {
   renderKubeconfigFailedThread,
   renderKubeconfigSentThread,
   renderReadyThread,
+  renderWaitingForDockerThread,
 } from './blocks/thread-messages.js';
 import type { SlackCall } from './slack-call.js';
 
@@ -68,6 +71,8 @@ export class SlackNotifier {
    * row and left it to the reconciler. A failure the next attempt mends is no delay to them.
    */
   private readonly destroyDelaysTold = new Set<string>();
+  /** Sandboxes whose owner was told they wait for Docker: told again when their create starts after all. */
+  private readonly dockerWaitsTold = new Set<string>();
   /**
    * Kubeconfig DMs the retry poll failed to deliver. An owner Slack cannot reach (no such user, deactivated) fails
    * at every poll while the sandbox lives, and each attempt is also a kubeconfig read in the audit log: retried
@@ -127,13 +132,23 @@ export class SlackNotifier {
         steps.push(this.rewriteApproval(sandbox, 'denied'), this.dm(sandbox.owner, renderDeniedDm(sandbox)));
         break;
       case 'cancelled':
+        this.dockerWaitsTold.delete(sandbox.id);
         steps.push(
           this.rewriteApproval(sandbox, 'cancelled'),
           this.dm(sandbox.owner, renderCancelledDm(sandbox)),
         );
         break;
+      case 'waitingForDocker':
+        this.dockerWaitsTold.add(sandbox.id);
+        steps.push(
+          this.thread(sandbox, renderWaitingForDockerThread(sandbox)),
+          this.dm(sandbox.owner, renderWaitingForDockerDm(sandbox)),
+        );
+        break;
       case 'creating':
         steps.push(this.thread(sandbox, renderCreatingThread(sandbox)));
+        if (this.dockerWaitsTold.delete(sandbox.id))
+          steps.push(this.dm(sandbox.owner, renderCreatingAfterWaitDm(sandbox)));
         break;
       case 'ready':
         steps.push(this.announceReady(sandbox, event.durationMs));

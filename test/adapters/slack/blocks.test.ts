@@ -93,23 +93,33 @@ describe('Slack renderers stay within Block Kit limits', () => {
     assert.ok(JSON.stringify(message.blocks).length < 12_000);
   });
 
-  it('when someone has hundreds of sandboxes, then App Home, the list and the status fit', () => {
+  it('when someone has hundreds of sandboxes, all held up by an outage, then App Home, the list and the status fit, every listed line whole', () => {
+    const problem = {
+      summary: 'The Docker daemon does not answer, so it waits in the queue until it does',
+      since: NOW,
+    };
     const home = renderAppHome({
       userId: 'U0ALICE',
       mine: many(200),
       pending: many(200, 'PENDING_APPROVAL'),
       mayApprove: () => true,
       extensionMs: () => 3_600_000,
+      problemOf: () => problem,
       now: NOW,
     });
     assert.equal(checkView(home, 'home'), undefined);
     assert.match(JSON.stringify(home.blocks), /…and 180 more/);
-    acceptedAsMessage(renderSandboxList(many(500), NOW, true));
+    const list = renderSandboxList(many(500), NOW, true, () => problem);
+    acceptedAsMessage(list);
+    const text = JSON.stringify(list.blocks);
+    assert.equal(text.match(/waits in the queue until it does/g)?.length, 40, 'no line cut short');
+    assert.doesNotMatch(text, /…"/);
     acceptedAsMessage(
       renderSandboxStatus(
         sandbox({ failureReason: 'f'.repeat(5000), decisionNote: 'n'.repeat(5000) }),
         undefined,
         NOW,
+        problem,
       ),
     );
   });
@@ -133,8 +143,8 @@ describe('Slack renderers stay within Block Kit limits', () => {
 
   it('when counts and durations are one, then the wording is singular, and the audit channel and the thread give the same ready time', () => {
     const s = sandbox({});
-    assert.equal(renderSandboxList([s], NOW, false).text, '1 sandbox');
-    assert.equal(renderSandboxList(many(3), NOW, false).text, '3 sandboxes');
+    assert.equal(renderSandboxList([s], NOW, false, () => undefined).text, '1 sandbox');
+    assert.equal(renderSandboxList(many(3), NOW, false, () => undefined).text, '3 sandboxes');
     assert.match(
       renderAuditLine({ type: 'ready', sandbox: s, durationMs: 400 }),
       /is ready after 1 second ·/,

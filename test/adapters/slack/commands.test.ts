@@ -29,19 +29,6 @@ describe('/sandbox commands', () => {
     await h.stop();
   });
 
-  /** Sends a command and returns the ephemeral answer (in the ack or through the response_url), all text included. */
-  async function ask(user: string, text: string): Promise<string> {
-    const result = await h.driver.command(user, text, { channelId: GENERAL });
-    assert.equal(result.status, 200, `${text} was acknowledged`);
-    const response = await h.fake.waitForResponse((r) => r.url === result.responseUrl, 5000);
-    assert.equal(
-      response.status,
-      200,
-      `Slack accepted the answer to ${text}: ${JSON.stringify(response.body)}`,
-    );
-    return textOf(response.body as { text?: string; blocks?: unknown });
-  }
-
   const BAD_INPUT: [user: string, text: string, problem: RegExp, usage: RegExp][] = [
     [
       ALICE,
@@ -138,7 +125,7 @@ describe('/sandbox commands', () => {
     const k3dBefore = k3dCalls().length;
     const approvalPosts = h.fake.messages(APPROVALS).length;
     for (const [user, text, problem, usage] of BAD_INPUT) {
-      const reply = await ask(user, text);
+      const reply = await h.ask(user, text);
       assert.match(reply, problem, `/sandbox ${text}`);
       assert.match(reply, usage, `/sandbox ${text} shows the usage`);
     }
@@ -154,7 +141,7 @@ describe('/sandbox commands', () => {
   });
 
   it('when the subcommand is unknown or missing, then the help lists every command', async () => {
-    const unknown = await ask(ALICE, 'frobnicate now');
+    const unknown = await h.ask(ALICE, 'frobnicate now');
     assert.match(unknown, /`frobnicate` is not a sandbox command/);
     for (const sub of [
       'create',
@@ -169,8 +156,8 @@ describe('/sandbox commands', () => {
     ]) {
       assert.match(unknown, new RegExp(`/sandbox ${sub}`), sub);
     }
-    assert.match(await ask(ALICE, ''), /Sandbox commands/);
-    assert.match(await ask(ALICE, 'help'), /Sandbox commands/);
+    assert.match(await h.ask(ALICE, ''), /Sandbox commands/);
+    assert.match(await h.ask(ALICE, 'help'), /Sandbox commands/);
   });
 
   it('when the Request URL configured in Slack carries a query string, then commands still reach the bot', async () => {
@@ -181,9 +168,9 @@ describe('/sandbox commands', () => {
   });
 
   it('when flags come as key=value with quotes (even curly ones), then the request carries them', async () => {
-    const reply = await ask(ALICE, 'create kv servers=2 agents=1 ttl=90m reason=“load test” --');
+    const reply = await h.ask(ALICE, 'create kv servers=2 agents=1 ttl=90m reason=“load test” --');
     assert.match(reply, /Unknown option `--`/);
-    const ok = await ask(ALICE, 'create kv servers=2 agents=1 ttl=90m reason=“load test for INC-7”');
+    const ok = await h.ask(ALICE, 'create kv servers=2 agents=1 ttl=90m reason=“load test for INC-7”');
     assert.match(
       ok,
       /Your request for \*kv\* \(2 servers, 1 agent, 1h30m\) is waiting for approval in <#C0APPROVALS>/,
@@ -199,7 +186,7 @@ describe('/sandbox commands', () => {
       },
       { servers: 2, agents: 1, ttlMs: 90 * 60_000, reason: 'load test for INC-7', via: 'slack' },
     );
-    assert.match(await ask(ALICE, 'cancel kv'), /The request for \*kv\* is cancelled/);
+    assert.match(await h.ask(ALICE, 'cancel kv'), /The request for \*kv\* is cancelled/);
     assert.equal(h.sandboxNamed('kv').status, 'CANCELLED');
   });
 
@@ -208,27 +195,27 @@ describe('/sandbox commands', () => {
       ['apos', "can't repro locally"],
       ['curly', 'customer’s bug'],
     ] as const) {
-      const reply = await ask(ALICE, `create ${name} --reason ${reason}`);
+      const reply = await h.ask(ALICE, `create ${name} --reason ${reason}`);
       assert.match(reply, new RegExp(`Your request for \\*${name}\\* .* is waiting for approval`));
       assert.equal(h.sandboxNamed(name).reason, reason);
-      assert.match(await ask(ALICE, `cancel ${name}`), /is cancelled/);
+      assert.match(await h.ask(ALICE, `cancel ${name}`), /is cancelled/);
     }
   });
 
   it('when alice lists, asks for status, re-sends the kubeconfig and extends, then each answers and acts', async () => {
-    const list = await ask(ALICE, 'list');
+    const list = await h.ask(ALICE, 'list');
     assert.match(list, /\*live\* · :large_green_circle: ACTIVE · 1 server, 2 agents · \d+h\d*m? left/);
     assert.match(list, /\*waiting\* · :hourglass_flowing_sand: PENDING_APPROVAL/);
-    const all = await ask(BOB, 'list --all');
+    const all = await h.ask(BOB, 'list --all');
     assert.match(all, /\*live\*.*<@U0ALICE>/);
-    assert.match(await ask(DAVE, 'list'), /You have no live sandboxes/);
+    assert.match(await h.ask(DAVE, 'list'), /You have no live sandboxes/);
 
-    const status = await ask(ALICE, 'status live');
+    const status = await h.ask(ALICE, 'status live');
     assert.match(status, /\*live\* · :large_green_circle: ACTIVE/);
     assert.match(status, /Decided by <@U0BOB>/);
     assert.doesNotMatch(status, /client-key-data/);
 
-    assert.match(await ask(ALICE, 'kubeconfig live'), /sent the kubeconfig of \*live\* to your DMs/);
+    assert.match(await h.ask(ALICE, 'kubeconfig live'), /sent the kubeconfig of \*live\* to your DMs/);
     const files = await waitUntil(
       () => {
         const done = [...h.fake.files().values()].filter((f) => f.completed);
@@ -241,7 +228,7 @@ describe('/sandbox commands', () => {
     assert.equal(files[1]?.text, files[0]?.text);
 
     const expiresBefore = h.sandboxNamed('live').expiresAt ?? 0;
-    assert.match(await ask(ALICE, 'extend live 30m'), /Extended \*live\*; it now expires <!date\^/);
+    assert.match(await h.ask(ALICE, 'extend live 30m'), /Extended \*live\*; it now expires <!date\^/);
     assert.equal(h.sandboxNamed('live').expiresAt, expiresBefore + 30 * 60_000);
     await h.dmTo(ALICE, /\*live\* was extended by 30m/);
   });
@@ -270,7 +257,7 @@ describe('/sandbox commands', () => {
   it('when alice runs a test suite, then one message in the request thread and one DM to her list each step, the verdict and a failed step’s stderr', async () => {
     const approval = await h.approvalMessage('live');
     h.smokeTester.fail = true;
-    const reply = await ask(ALICE, 'test live nodes');
+    const reply = await h.ask(ALICE, 'test live nodes');
     assert.match(
       reply,
       /Running the \*nodes\* tests on \*live\*; the results will come by DM and in the request’s thread/,
@@ -306,7 +293,7 @@ describe('/sandbox commands', () => {
     });
     const locker = new Database(path.join(h.config.dataDir, 'sandbox-bot.db'));
     try {
-      assert.match(await ask(ALICE, 'test live'), /Running the \*smoke\* tests on \*live\*/);
+      assert.match(await h.ask(ALICE, 'test live'), /Running the \*smoke\* tests on \*live\*/);
       locker.exec('BEGIN EXCLUSIVE'); // another writer, past the bot's busy timeout
       finish();
       const dm = await h.dmTo(ALICE, /did not complete/);
@@ -322,7 +309,7 @@ describe('/sandbox commands', () => {
   });
 
   it('when alice asks to destroy, then she is asked to confirm first and nothing is destroyed yet', async () => {
-    const reply = await ask(ALICE, 'destroy live');
+    const reply = await h.ask(ALICE, 'destroy live');
     assert.match(reply, /Destroy \*live\*\? The cluster and everything in it is deleted/);
     assert.match(reply, /"action_id":"destroy_sandbox"/);
     assert.equal(h.sandboxNamed('live').status, 'ACTIVE');
@@ -338,7 +325,7 @@ describe('/sandbox commands', () => {
         container: { type: 'message', channelId: APPROVALS, messageTs: (await h.approvalMessage('slow')).ts },
       });
       await h.waitForStatus('slow', 'CREATING');
-      const creating = await ask(ALICE, 'destroy slow');
+      const creating = await h.ask(ALICE, 'destroy slow');
       assert.match(
         creating,
         /\*slow\* is being created, so it cannot be destroyed yet\. Once it is active, run `\/sandbox destroy slow` again/,
@@ -353,7 +340,7 @@ describe('/sandbox commands', () => {
         container: { type: 'message', channelId: GENERAL, messageTs: confirm.message_ts, isEphemeral: true },
       });
       await h.waitForStatus('slow', 'DESTROYING');
-      const destroying = await ask(ALICE, 'destroy slow');
+      const destroying = await h.ask(ALICE, 'destroy slow');
       assert.match(destroying, /\*slow\* is already being destroyed; its owner gets a DM when it is gone/);
       assert.doesNotMatch(destroying, /Withdraw|destroy_sandbox/);
       await h.waitForStatus('slow', 'DESTROYED');

@@ -2,9 +2,18 @@
 // timeout, TTL expiry), the REST API (requests and approvals) and the automatic smoke test.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../../../src/cli/run-cli.js';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
 import { callApi } from '../../helpers/http-client.js';
-import { ALICE, APPROVALS, AUDIT, type SlackHarness, startSlackHarness, textOf } from './slack-harness.js';
+import {
+  ALICE,
+  APPROVALS,
+  AUDIT,
+  BOB,
+  type SlackHarness,
+  startSlackHarness,
+  textOf,
+} from './slack-harness.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -307,5 +316,100 @@ describe('when a sandbox’s cluster fails to delete once', () => {
     } finally {
       await h.stop();
     }
+  });
+});
+
+describe('when the Docker daemon does not answer', () => {
+  let h: SlackHarness;
+  before(async () => {
+    // The queue pump runs often, so the test sees it come round (and not tell again) many times.
+    h = await startSlackHarness({ overrides: { queuePollMs: 50 } });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when approved sandboxes wait in the queue for Docker, then each owner and thread is told once, /sandbox status and the REST status say why, and the owner hears when the create starts after all', async () => {
+    const api = `http://127.0.0.1:${h.port}`;
+    const approve = async (name: string) => {
+      const approval = await h.approvalMessage(name);
+      await h.driver.clickButton(BOB, {
+        actionId: 'approve_request',
+        container: { type: 'message', channelId: APPROVALS, messageTs: approval.ts },
+      });
+      await h.dmTo(ALICE, new RegExp(`approved your sandbox \\*${name}\\*`));
+      return approval;
+    };
+    const waitingDms = (name: string) =>
+      h.fake
+        .messages(h.fake.dmChannelOf(ALICE))
+        .filter((m) => m.text === `Your sandbox ${name} waits for the Docker host`);
+
+    h.k3d.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
+    await h.request(ALICE, 'create patient');
+    const approval = await approve('patient');
+    await h.dmTo(
+      ALICE,
+      /Your approved sandbox \*patient\* has to wait: the bot's Docker host does not answer, so no cluster can be created now\. It keeps its place in the queue/,
+    );
+    await threadLine(h, approval.ts, /Waiting: the Docker daemon does not answer/);
+    await auditLine(h, /\*patient\* of <@U0ALICE> waits in the queue: the Docker daemon does not answer/);
+    // One approved while Docker is already known to be down is never tried, and is told all the same.
+    await h.request(ALICE, 'create latecomer');
+    await approve('latecomer');
+    await h.dmTo(ALICE, /Your approved sandbox \*latecomer\* has to wait/);
+
+    const probes = h.k3d.calls().filter((c) => c.command === 'cluster list').length;
+    await waitUntil(
+      () => h.k3d.calls().filter((c) => c.command === 'cluster list').length >= probes + 5 || undefined,
+      10_000,
+      () => 'five more probes of Docker',
+    );
+    await h.app.events.idle();
+    assert.equal(waitingDms('patient').length, 1, 'told once, not at every probe');
+    assert.equal(waitingDms('latecomer').length, 1);
+
+    const status = await h.ask(ALICE, 'status patient');
+    assert.match(
+      status,
+      /QUEUED · 1 server, 0 agents · TTL 2h\\n:warning: The Docker daemon does not answer, so it waits in the queue until it does \(since <!date\^/,
+    );
+    assert.match(
+      await h.ask(ALICE, 'list'),
+      /\*latecomer\* · :inbox_tray: QUEUED .* · :warning: The Docker daemon/,
+    );
+    const rest = await callApi(api, 'GET', `/get_sandbox_status/${h.sandboxNamed('patient').id}`);
+    assert.match(
+      (rest.body as { problem: string }).problem,
+      /^The Docker daemon does not answer, so it waits in the queue until it does \(since \d{4}-\d\d-\d\dT/,
+    );
+
+    // The CLI, waiting on it, says the same rather than that it waits for a free slot.
+    let stderr = '';
+    const waited = await runCli(['wait', 'patient', '--timeout', '0.3', '--interval', '0.1'], {
+      io: {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+      },
+      env: { SANDBOX_URL: api },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    assert.equal(waited, 3);
+    assert.match(stderr, /patient: QUEUED - The Docker daemon does not answer, so it waits in the queue/);
+
+    h.k3d.setKnobs({ FAKE_K3D_DOCKER_DOWN: null });
+    for (const name of ['patient', 'latecomer']) {
+      await h.waitForStatus(name, 'ACTIVE', 15_000);
+      await h.dmTo(
+        ALICE,
+        new RegExp(`The Docker host answers again: your sandbox \\*${name}\\* is being created now`),
+      );
+    }
+    const after = await callApi(api, 'GET', `/get_sandbox_status/${h.sandboxNamed('patient').id}`);
+    assert.equal((after.body as { problem: string | null }).problem, null);
+    assert.doesNotMatch(await h.ask(ALICE, 'status patient'), /:warning:/);
+    assert.equal(waitingDms('patient').length, 1);
   });
 });

@@ -246,6 +246,17 @@ export async function startSlackHarness(options: HarnessOptions = {}) {
       });
     },
 
+    /** Sends a command from #general and returns the ephemeral answer (in the ack or through the response_url), all text included. */
+    async ask(user: string, text: string): Promise<string> {
+      const result = await driver.command(user, text, { channelId: GENERAL });
+      if (result.status !== 200) throw new Error(`${text} was answered ${result.status}`);
+      const response = await fake.waitForResponse((r) => r.url === result.responseUrl, 5000);
+      if (response.status !== 200) {
+        throw new Error(`Slack refused the answer to ${text}: ${JSON.stringify(response.body)}`);
+      }
+      return textOf(response.body as { text?: string; blocks?: unknown });
+    },
+
     /** Ephemeral replies to `user` whose text matches. */
     async ephemeralTo(user: string, pattern: RegExp, timeoutMs = 5000) {
       return waitUntil(

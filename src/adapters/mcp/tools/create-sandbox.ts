@@ -27,7 +27,7 @@ export function registerCreateSandbox(server: McpServer, { service, tests, actor
         const sandbox = service.request(actor, spec, { via: 'mcp', ...(onBehalfOf ? { onBehalfOf } : {}) });
         return toolResult(describeForAgent(sandbox), {
           sandbox_id: sandbox.id,
-          ...renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)),
+          ...renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
         });
       }),
   );

@@ -20,7 +20,7 @@ export function registerDestroySandbox(server: McpServer, { service, tests, acto
           sandbox.status === 'CANCELLED'
             ? `The request for ${sandbox.name} was cancelled before a cluster was made.`
             : `Sandbox ${sandbox.name} is being destroyed [${sandbox.status}].`,
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)),
+          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
         );
       }),
   );

@@ -34,7 +34,7 @@ export function registerExtendSandbox(server: McpServer, { service, tests, actor
         );
         return toolResult(
           `Sandbox ${sandbox.name} now expires at ${new Date(sandbox.expiresAt ?? 0).toISOString()}.`,
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)),
+          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
         );
       }),
   );

@@ -20,9 +20,10 @@ export function registerGetSandboxStatus(
     ({ sandbox_id }) =>
       runTool(logger, 'get_sandbox_status', () => {
         const sandbox = service.view(actor, sandbox_id);
+        const problem = service.outages.problemOf(sandbox);
         return toolResult(
-          describeForAgent(sandbox),
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)),
+          describeForAgent(sandbox, problem),
+          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), problem),
         );
       }),
   );

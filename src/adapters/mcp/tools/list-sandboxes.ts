@@ -35,7 +35,11 @@ export function registerListSandboxes(server: McpServer, { service, tests, actor
           sandboxes.length === 0
             ? 'No sandboxes to show; create_sandbox asks for one.'
             : `${sandboxes.length} sandbox(es):\n${lines.join('\n')}`,
-          { sandboxes: sandboxes.map((s) => renderSandboxStatus(s, tests.lastResult(s.id))) },
+          {
+            sandboxes: sandboxes.map((s) =>
+              renderSandboxStatus(s, tests.lastResult(s.id), service.outages.problemOf(s)),
+            ),
+          },
         );
       }),
   );

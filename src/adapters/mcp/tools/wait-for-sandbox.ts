@@ -50,8 +50,9 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
         const progressToken = extra._meta?.progressToken;
         for (;;) {
           const sandbox = service.view(actor, sandbox_id);
-          const view = renderSandboxStatus(sandbox, tests.lastResult(sandbox.id));
-          if (until.includes(sandbox.status)) return toolResult(describeForAgent(sandbox), view);
+          const problem = service.outages.problemOf(sandbox);
+          const view = renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), problem);
+          if (until.includes(sandbox.status)) return toolResult(describeForAgent(sandbox, problem), view);
           if (isFinal(sandbox.status)) {
             return toolError(
               `${describeForAgent(sandbox)} It will never reach ${until.join(' or ')}.` +
@@ -61,7 +62,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
           const now = Date.now();
           if (now >= deadline || extra.signal.aborted) {
             return toolResult(
-              `Still ${sandbox.status} after ${Math.round((now - started) / 1000)} s of waiting for ${until.join(' or ')}. ${describeForAgent(sandbox)}`,
+              `Still ${sandbox.status} after ${Math.round((now - started) / 1000)} s of waiting for ${until.join(' or ')}. ${describeForAgent(sandbox, problem)}`,
               view,
             );
           }
@@ -72,7 +73,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
                 progressToken,
                 progress: Math.round((now - started) / 1000),
                 total: timeout_seconds,
-                message: `${sandbox.name} is ${sandbox.status}`,
+                message: `${sandbox.name} is ${sandbox.status}${problem ? `: ${problem.summary}` : ''}`,
               },
             });
           }

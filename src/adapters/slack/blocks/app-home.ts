@@ -1,3 +1,4 @@
+import type { Problem } from '../../../core/outages.js';
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import { ACTION } from '../ids.js';
 import { renderRequester } from './approval-message.js';
@@ -11,6 +12,7 @@ import {
   header,
   type KnownBlock,
   nodes,
+  renderProblem,
   section,
   statusLabel,
   timeLeft,
@@ -27,6 +29,8 @@ export interface AppHomeInput {
   mayApprove: (sandbox: Sandbox) => boolean;
   /** What an Extend click gives a sandbox now (less near its maximum lifetime; none at it). */
   extensionMs: (sandbox: Sandbox) => number;
+  /** What holds a sandbox up now (Docker down, its cluster stopped). */
+  problemOf: (sandbox: Sandbox) => Problem | undefined;
   now: number;
 }
 
@@ -95,9 +99,10 @@ export function renderAppHome(input: AppHomeInput): HomeView {
     blocks.push(context('You have no sandboxes right now. Press *New sandbox* to ask for one.'));
   }
   for (const sandbox of input.mine.slice(0, HOME_LIST_LIMIT)) {
+    const problem = input.problemOf(sandbox);
     blocks.push(
       section(
-        `*${sandbox.name}* · ${statusLabel(sandbox)} · ${nodes(sandbox)} · ${timeLeft(sandbox, input.now)}`,
+        `*${sandbox.name}* · ${statusLabel(sandbox)} · ${nodes(sandbox)} · ${timeLeft(sandbox, input.now)}${problem ? `\n${renderProblem(problem)}` : ''}`,
         `home_${sandbox.id}_info`,
       ),
     );

@@ -24,6 +24,8 @@ export function renderAuditLine(event: SandboxEvent): string {
         return `:heavy_multiplication_x: ${who(event.actor)} cancelled ${of}${s.decisionNote ? `: ${botNote(s.decisionNote, 200)}` : ''}`;
       case 'creating':
         return `:construction: creating ${of} (attempt ${s.createAttempts})`;
+      case 'waitingForDocker':
+        return `:hourglass_flowing_sand: ${of} waits in the queue: the Docker daemon does not answer`;
       case 'ready':
         return `:rocket: ${of} is ready after ${inSeconds(event.durationMs)}`;
       case 'failed':

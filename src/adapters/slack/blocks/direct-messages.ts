@@ -40,6 +40,22 @@ export function renderApprovedDm(sandbox: Sandbox, queuePosition: number): Rende
   );
 }
 
+/** Once per outage: the owner was told it is in the queue, and would otherwise hear nothing for as long as it lasts. */
+export function renderWaitingForDockerDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:hourglass_flowing_sand: Your approved sandbox *${sandbox.name}* has to wait: the bot's Docker host does not answer, so no cluster can be created now. It keeps its place in the queue and is created once Docker answers again; I will tell you here. \`/sandbox cancel ${sandbox.name}\` withdraws it.`,
+    `Your sandbox ${sandbox.name} waits for the Docker host`,
+  );
+}
+
+/** After `renderWaitingForDockerDm`: the wait is over. */
+export function renderCreatingAfterWaitDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:construction: The Docker host answers again: your sandbox *${sandbox.name}* is being created now. I will send the kubeconfig here when it is ready.`,
+    `Your sandbox ${sandbox.name} is being created`,
+  );
+}
+
 export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
   const reason = sandbox.decisionNote
     ? `\n>${truncate(escapeText(sandbox.decisionNote), 500)}`

@@ -1,4 +1,5 @@
 import type { TestResultSummary } from '../../../core/events.js';
+import type { Problem } from '../../../core/outages.js';
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 import { ACTION } from '../ids.js';
 import { renderRequester } from './approval-message.js';
@@ -12,6 +13,7 @@ import {
   nodes,
   plural,
   type RenderedMessage,
+  renderProblem,
   section,
   slackDate,
   statusLabel,
@@ -23,7 +25,12 @@ import {
 /** Lines per list reply; more would hit Slack's section and message limits. */
 const LIST_LIMIT = 40;
 
-export function renderSandboxList(sandboxes: Sandbox[], now: number, all: boolean): RenderedMessage {
+export function renderSandboxList(
+  sandboxes: Sandbox[],
+  now: number,
+  all: boolean,
+  problemOf: (sandbox: Sandbox) => Problem | undefined,
+): RenderedMessage {
   if (sandboxes.length === 0) {
     return {
       text: 'No sandboxes',
@@ -36,15 +43,13 @@ export function renderSandboxList(sandboxes: Sandbox[], now: number, all: boolea
       ],
     };
   }
-  const lines = sandboxes
-    .slice(0, LIST_LIMIT)
-    .map(
-      (s) =>
-        `*${s.name}* · ${statusLabel(s)} · ${nodes(s)} · ${timeLeft(s, now)}${all ? ` · ${who(s.owner)}` : ''}`,
-    );
+  const lines = sandboxes.slice(0, LIST_LIMIT).map((s) => {
+    const problem = problemOf(s);
+    return `*${s.name}* · ${statusLabel(s)} · ${nodes(s)} · ${timeLeft(s, now)}${all ? ` · ${who(s.owner)}` : ''}${problem ? ` · ${renderProblem(problem)}` : ''}`;
+  });
   const blocks: KnownBlock[] = [];
-  // One section per 20 lines keeps each under the 3000-character limit.
-  for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
+  // One section per 10 lines keeps each under the 3000-character limit, an outage's note on every line included.
+  for (let i = 0; i < lines.length; i += 10) blocks.push(section(lines.slice(i, i + 10).join('\n')));
   if (sandboxes.length > LIST_LIMIT) blocks.push(context(`…and ${sandboxes.length - LIST_LIMIT} more.`));
   return { text: plural(sandboxes.length, 'sandbox', 'sandboxes'), blocks };
 }
@@ -54,11 +59,13 @@ export function renderSandboxStatus(
   sandbox: Sandbox,
   lastTest: TestResultSummary | undefined,
   now: number,
+  problem: Problem | undefined,
 ): RenderedMessage {
   const facts = [
     `*${sandbox.name}* · ${statusLabel(sandbox)} · ${nodes(sandbox)} · ${timeLeft(sandbox, now)}`,
-    `Requested by ${renderRequester(sandbox)} ${slackDate(sandbox.requestedAt)}`,
   ];
+  if (problem) facts.push(renderProblem(problem));
+  facts.push(`Requested by ${renderRequester(sandbox)} ${slackDate(sandbox.requestedAt)}`);
   if (sandbox.decidedBy) facts.push(`Decided by ${who(sandbox.decidedBy)}`);
   if (sandbox.expiresAt !== null && sandbox.status === 'ACTIVE') {
     facts.push(`Expires ${slackDate(sandbox.expiresAt)}`);

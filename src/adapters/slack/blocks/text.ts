@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import type { Problem } from '../../../core/outages.js';
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
 
 export type KnownBlock = types.KnownBlock;
@@ -87,6 +88,11 @@ export function botNote(text: string, max: number): string {
 /** A date Slack renders in the reader's time zone, with an ISO fallback for clients that cannot. */
 export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
+}
+
+/** What holds a sandbox up (Docker down, its cluster stopped), with since when. */
+export function renderProblem(problem: Problem): string {
+  return `:warning: ${problem.summary} (since ${slackDate(problem.since)})`;
 }
 
 export function plural(n: number, word: string, many = `${word}s`): string {

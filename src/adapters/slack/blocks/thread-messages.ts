@@ -30,6 +30,17 @@ export function renderCreatingThread(sandbox: Sandbox): RenderedMessage {
   };
 }
 
+export function renderWaitingForDockerThread(sandbox: Sandbox): RenderedMessage {
+  return {
+    text: `${sandbox.name} waits for the Docker daemon`,
+    blocks: [
+      section(
+        ':hourglass_flowing_sand: Waiting: the Docker daemon does not answer, so nothing is created; it stays in the queue and is created once the daemon answers.',
+      ),
+    ],
+  };
+}
+
 /** Posted at once; the kubeconfig's fate follows in its own line, except for an API owner, who gets no DM. */
 export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
   const api = isSlackUser(sandbox.owner)

@@ -11,6 +11,6 @@ export function getSandboxStatus(
   return ({ req, actor }) => {
     const { id } = parseOrThrow(contract.params, req.params, 'path');
     const sandbox = service.view(actor, id);
-    return renderSandboxStatus(sandbox, tests.lastResult(sandbox.id));
+    return renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox));
   };
 }

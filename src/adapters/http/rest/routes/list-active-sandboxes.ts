@@ -7,5 +7,7 @@ export function listActiveSandboxes({ service, tests }: RestDeps): RestHandler {
   return ({ actor }) =>
     service
       .listVisible(actor, { statuses: LIVE_STATUSES, limit: 1000 })
-      .map((sandbox) => renderSandboxStatus(sandbox, tests.lastResult(sandbox.id)));
+      .map((sandbox) =>
+        renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
+      );
 }

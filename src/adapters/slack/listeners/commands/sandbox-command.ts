@@ -103,12 +103,17 @@ async function run(
       const sandboxes = parsed.all
         ? service.listVisible(actor, { statuses: LIVE_STATUSES, limit: 200 })
         : service.list({ owner: actor.id, statuses: LIVE_STATUSES, limit: 200 });
-      return renderSandboxList(sandboxes, deps.clock.now(), parsed.all);
+      return renderSandboxList(sandboxes, deps.clock.now(), parsed.all, (s) => service.outages.problemOf(s));
     }
 
     case 'status': {
       const sandbox = service.view(actor, findSandbox(deps, parsed.name).id);
-      return renderSandboxStatus(sandbox, deps.tests.lastResult(sandbox.id), deps.clock.now());
+      return renderSandboxStatus(
+        sandbox,
+        deps.tests.lastResult(sandbox.id),
+        deps.clock.now(),
+        service.outages.problemOf(sandbox),
+      );
     }
 
     case 'kubeconfig':
