@@ -14,6 +14,9 @@ export type SandboxEvent =
   /** An approved sandbox waits in the queue because the Docker daemon does not answer: once per outage. */
   | { type: 'waitingForDocker'; sandbox: Sandbox }
   | { type: 'ready'; sandbox: Sandbox; durationMs: number }
+  /** The reconciler found an ACTIVE sandbox's cluster stopped (its API does not answer), or running again. */
+  | { type: 'clusterStopped'; sandbox: Sandbox }
+  | { type: 'clusterRunning'; sandbox: Sandbox }
   | { type: 'failed'; sandbox: Sandbox; detail: string | null }
   | { type: 'extended'; sandbox: Sandbox; previousExpiresAt: number; actor: string }
   | { type: 'expiring'; sandbox: Sandbox }

@@ -57,8 +57,6 @@ export class Reconciler {
   private readonly orphanFailures: ReturnType<typeof repeatedFailures>;
   /** Why each active sandbox's kubeconfig could not be read again: the same failure is logged as an error once. */
   private readonly kubeconfigFailures: ReturnType<typeof repeatedFailures>;
-  /** ACTIVE sandboxes whose stopped cluster was told. */
-  private stoppedTold = new Set<string>();
   /** Clusters with the prefix that the bot did not make, already told. */
   private foreignTold = new Set<string>();
   /** Destroys this process resumed and that have not finished: how often, and when to try again. */
@@ -167,23 +165,21 @@ export class Reconciler {
 
   /**
    * A cluster stopped by hand (`k3d cluster stop`) or that Docker did not start again stays listed, and the sandbox
-   * ACTIVE, while its API does not answer: told once when seen, and again once it runs.
+   * ACTIVE, while its API does not answer: told once when seen (its owner too, through `Outages`), and again once
+   * it runs.
    */
   private tellStopped(active: Sandbox[], stopped: string[]): void {
-    const { logger } = this.deps;
-    const stoppedNow = new Set(stopped);
-    for (const sandbox of active) {
-      const fields = { sandbox: sandbox.id, cluster: sandbox.clusterName, owner: sandbox.owner };
-      if (stoppedNow.has(sandbox.id) && !this.stoppedTold.has(sandbox.id)) {
-        logger.warn(
-          fields,
-          `the cluster of an active sandbox is stopped, so its API does not answer; start it with \`k3d cluster start ${sandbox.clusterName}\`, or destroy the sandbox`,
-        );
-      } else if (!stoppedNow.has(sandbox.id) && this.stoppedTold.has(sandbox.id)) {
-        logger.info(fields, 'the cluster of an active sandbox runs again');
-      }
+    const { logger, service } = this.deps;
+    const changed = service.outages.clustersStopped(active, new Set(stopped));
+    const fields = (s: Sandbox) => ({ sandbox: s.id, cluster: s.clusterName, owner: s.owner });
+    for (const sandbox of changed.stopped) {
+      logger.warn(
+        fields(sandbox),
+        `the cluster of an active sandbox is stopped, so its API does not answer; start it with \`k3d cluster start ${sandbox.clusterName}\`, or destroy the sandbox`,
+      );
     }
-    this.stoppedTold = stoppedNow;
+    for (const sandbox of changed.running)
+      logger.info(fields(sandbox), 'the cluster of an active sandbox runs again');
   }
 
   /**

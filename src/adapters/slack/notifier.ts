@@ -12,6 +12,8 @@ import {
   kubeconfigFilename,
   renderApprovedDm,
   renderCancelledDm,
+  renderClusterRunningDm,
+  renderClusterStoppedDm,
   renderCreatingAfterWaitDm,
   renderDeniedDm,
   renderDestroyDelayedDm,
@@ -27,6 +29,8 @@ import {
 import { renderTestResult } from './blocks/test-result.js';
 import { isSlackUser, type RenderedMessage } from './blocks/text.js';
 import {
+  renderClusterRunningThread,
+  renderClusterStoppedThread,
   renderCreatingThread,
   renderDestroyedThread,
   renderDestroyFailedThread,
@@ -152,6 +156,18 @@ export class SlackNotifier {
         break;
       case 'ready':
         steps.push(this.announceReady(sandbox, event.durationMs));
+        break;
+      case 'clusterStopped':
+        steps.push(
+          this.thread(sandbox, renderClusterStoppedThread(sandbox)),
+          this.dm(sandbox.owner, renderClusterStoppedDm(sandbox)),
+        );
+        break;
+      case 'clusterRunning':
+        steps.push(
+          this.thread(sandbox, renderClusterRunningThread(sandbox)),
+          this.dm(sandbox.owner, renderClusterRunningDm(sandbox)),
+        );
         break;
       case 'failed':
         steps.push(

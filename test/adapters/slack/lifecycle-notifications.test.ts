@@ -129,6 +129,47 @@ describe('lifecycle outside Slack clicks', () => {
     assert.match(textOf(fake.message(APPROVALS, approval.ts)), /\*Approved\* by <@U0BOB>/);
   });
 
+  it('when an active sandbox’s cluster is stopped, then its owner, its thread and the audit channel are told once, its status says so, and all hear when it runs again', async () => {
+    const sandbox = await h.activeSandbox('halted');
+    const approval = await h.approvalMessage('halted');
+    const stoppedDms = () =>
+      h.fake
+        .messages(h.fake.dmChannelOf(ALICE))
+        .filter((m) => m.text === 'The cluster of your sandbox halted is stopped');
+    h.k3d.stopCluster('sbx-halted');
+    await h.app.reconciler.run();
+    await h.app.reconciler.run();
+
+    await h.dmTo(
+      ALICE,
+      /The cluster of your sandbox \*halted\* is stopped, so its API does not answer and `kubectl` fails\./,
+    );
+    await threadLine(
+      h,
+      approval.ts,
+      /The cluster is stopped, so its API does not answer; `k3d cluster start sbx-halted`/,
+    );
+    await auditLine(h, /the cluster of \*halted\* of <@U0ALICE> is stopped/);
+    await h.app.events.idle();
+    assert.equal(stoppedDms().length, 1, 'told once, not at every pass');
+    assert.match(
+      await h.ask(ALICE, 'status halted'),
+      /ACTIVE · 1 server, 0 agents · [^\\]* left\\n:warning: Its cluster is stopped, so its API does not answer \(since <!date\^/,
+    );
+    const rest = await callApi(`http://127.0.0.1:${h.port}`, 'GET', `/get_sandbox_status/${sandbox.id}`);
+    assert.match(
+      (rest.body as { problem: string }).problem,
+      /^Its cluster is stopped, so its API does not answer/,
+    );
+
+    h.k3d.stopCluster('sbx-halted', true);
+    await h.app.reconciler.run();
+    await h.dmTo(ALICE, /The cluster of your sandbox \*halted\* runs again/);
+    await threadLine(h, approval.ts, /The cluster runs again\./);
+    assert.doesNotMatch(await h.ask(ALICE, 'status halted'), /:warning:/);
+    assert.equal(h.sandboxNamed('halted').status, 'ACTIVE');
+  });
+
   it('when a request filed in Slack is approved through POST /approve, then the approval message names the API approver and the sandbox becomes ACTIVE', async () => {
     const { fake } = h;
     const requested = await h.request(ALICE, 'create via-rest');

@@ -28,6 +28,10 @@ export function renderAuditLine(event: SandboxEvent): string {
         return `:hourglass_flowing_sand: ${of} waits in the queue: the Docker daemon does not answer`;
       case 'ready':
         return `:rocket: ${of} is ready after ${inSeconds(event.durationMs)}`;
+      case 'clusterStopped':
+        return `:double_vertical_bar: the cluster of ${of} is stopped, so its API does not answer: \`k3d cluster start ${s.clusterName}\` starts it`;
+      case 'clusterRunning':
+        return `:arrow_forward: the cluster of ${of} runs again`;
       case 'failed':
         return `:red_circle: ${of} failed: ${short(s.failureReason)}`;
       case 'extended':

@@ -56,6 +56,21 @@ export function renderCreatingAfterWaitDm(sandbox: Sandbox): RenderedMessage {
   );
 }
 
+/** Once per stop: kubectl on it fails, and nothing else would say why. */
+export function renderClusterStoppedDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:double_vertical_bar: The cluster of your sandbox *${sandbox.name}* is stopped, so its API does not answer and \`kubectl\` fails. The bot's operators are told; it keeps its expiry and is not deleted. I will tell you here when it runs again. If you cannot wait, \`/sandbox destroy ${sandbox.name}\` and ask for a new one.`,
+    `The cluster of your sandbox ${sandbox.name} is stopped`,
+  );
+}
+
+export function renderClusterRunningDm(sandbox: Sandbox): RenderedMessage {
+  return simple(
+    `:arrow_forward: The cluster of your sandbox *${sandbox.name}* runs again; its kubeconfig works as before.`,
+    `The cluster of your sandbox ${sandbox.name} runs again`,
+  );
+}
+
 export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
   const reason = sandbox.decisionNote
     ? `\n>${truncate(escapeText(sandbox.decisionNote), 500)}`

@@ -41,6 +41,24 @@ export function renderWaitingForDockerThread(sandbox: Sandbox): RenderedMessage 
   };
 }
 
+export function renderClusterStoppedThread(sandbox: Sandbox): RenderedMessage {
+  return {
+    text: `The cluster of ${sandbox.name} is stopped`,
+    blocks: [
+      section(
+        `:double_vertical_bar: The cluster is stopped, so its API does not answer; \`k3d cluster start ${sandbox.clusterName}\` on the bot's Docker host starts it.`,
+      ),
+    ],
+  };
+}
+
+export function renderClusterRunningThread(sandbox: Sandbox): RenderedMessage {
+  return {
+    text: `The cluster of ${sandbox.name} runs again`,
+    blocks: [section(':arrow_forward: The cluster runs again.')],
+  };
+}
+
 /** Posted at once; the kubeconfig's fate follows in its own line, except for an API owner, who gets no DM. */
 export function renderReadyThread(sandbox: Sandbox, durationMs: number): RenderedMessage {
   const api = isSlackUser(sandbox.owner)
