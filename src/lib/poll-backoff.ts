@@ -22,8 +22,10 @@ export class PollBackoff {
     return false;
   }
 
-  failed(id: string): void {
+  /** Records a failed try; returns how many tries in a row have failed. */
+  failed(id: string): number {
     const failures = (this.retries.get(id)?.failures ?? 0) + 1;
     this.retries.set(id, { failures, skip: Math.min(2 ** (failures - 1) - 1, this.maxSkip) });
+    return failures;
   }
 }

@@ -10,6 +10,7 @@ import { type Decision, renderApprovalRequest, renderDecidedMessage } from './bl
 import { renderAuditLine } from './blocks/audit-line.js';
 import {
   kubeconfigFilename,
+  renderApprovalPostFailedDm,
   renderApprovedDm,
   renderCancelledDm,
   renderClusterRunningDm,
@@ -227,7 +228,8 @@ export class SlackNotifier {
 
   /**
    * Posts the approval message of every pending request that has none: requests filed by another process
-   * (the MCP stdio server) and posts that failed while Slack was down. Runs in the lease holder only.
+   * (the MCP stdio server) and posts that failed while Slack was down. Runs in the lease holder only. A request
+   * whose post fails here too (the bot removed from the channel) is told to its owner once.
    */
   async postMissingApprovalRequests(): Promise<void> {
     const pending = this.deps.service.list({ statuses: ['PENDING_APPROVAL'], limit: 100 });
@@ -238,7 +240,10 @@ export class SlackNotifier {
         .filter((s) => this.postRetries.due(s.id))
         .map((s) =>
           this.perSandbox.run(s.id, async () => {
-            if ((await this.postApprovalRequest(s)) === 'failed') this.postRetries.failed(s.id);
+            if ((await this.postApprovalRequest(s)) !== 'failed') return;
+            // The owner was told it waits for approval: once the retry fails too, they hear it may wait for nothing.
+            if (this.postRetries.failed(s.id) === 1)
+              await this.dm(s.owner, renderApprovalPostFailedDm(s, this.deps.approversChannel));
           }),
         ),
     );

@@ -339,10 +339,14 @@ describe('Slack resilience', () => {
     }
   });
 
-  it('when the bot was never invited to the approvers channel, then the request waits and the log says to invite it', async () => {
+  it('when the bot was never invited to the approvers channel, then the request waits, the log says to invite it, and the requester is told once that it has not reached the approvers', async () => {
     const { logger, warnings } = recordingLogger();
-    // #general exists, but the bot is not a member of it.
-    const h = await startSlackHarness({ env: { SLACK_APPROVERS_CHANNEL: GENERAL }, logger });
+    // #general exists, but the bot is not a member of it. The retry poll comes round often.
+    const h = await startSlackHarness({
+      env: { SLACK_APPROVERS_CHANNEL: GENERAL },
+      logger,
+      overrides: { queuePollMs: 50 },
+    });
     try {
       await h.request(ALICE, 'create uninvited');
       await waitUntil(
@@ -352,6 +356,22 @@ describe('Slack resilience', () => {
       );
       assert.equal(h.sandboxNamed('uninvited').status, 'PENDING_APPROVAL');
       assert.ok(((await slackErrors(h.port)).get('chat.postMessage not_in_channel') ?? 0) >= 1);
+
+      await h.dmTo(
+        ALICE,
+        /Your request for \*uninvited\* is filed, but posting it in <#C0GENERAL> for the approvers failed; I keep trying\. Approvers can also see and approve it in my App Home/,
+      );
+      const posts = () =>
+        h.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === GENERAL).length;
+      await waitUntil(
+        () => posts() >= 4 || undefined,
+        10_000,
+        () => 'two more retries',
+      );
+      const told = h.fake
+        .messages(h.fake.dmChannelOf(ALICE))
+        .filter((m) => m.text === 'Your request uninvited has not reached the approvers yet');
+      assert.equal(told.length, 1, 'told once, not at every retry');
     } finally {
       await h.stop();
     }

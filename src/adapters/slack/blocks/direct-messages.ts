@@ -31,6 +31,14 @@ export function renderRequestedForYouDm(sandbox: Sandbox): RenderedMessage {
   );
 }
 
+/** The request was filed, but its approval message has not reached the approvers: once, when a retry failed too. */
+export function renderApprovalPostFailedDm(sandbox: Sandbox, channel: string): RenderedMessage {
+  return simple(
+    `:warning: Your request for *${sandbox.name}* is filed, but posting it in <#${channel}> for the approvers failed; I keep trying. Approvers can also see and approve it in my App Home. If it stays undecided, tell whoever runs this bot.`,
+    `Your request ${sandbox.name} has not reached the approvers yet`,
+  );
+}
+
 export function renderApprovedDm(sandbox: Sandbox, queuePosition: number): RenderedMessage {
   const place =
     queuePosition <= 1 ? 'It is next in line to be created.' : `It is number ${queuePosition} in the queue.`;
