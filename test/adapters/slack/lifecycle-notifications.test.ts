@@ -1,5 +1,6 @@
 // What people see in Slack when a sandbox changes outside a Slack click: the lifecycle sweeps (approval
-// timeout, TTL expiry), the REST API (requests and approvals) and the automatic smoke test.
+// timeout, TTL expiry), the REST API (requests and approvals), the automatic smoke test, and outages outside the
+// bot (the Docker daemon down, a cluster stopped).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/run-cli.js';
