@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { waitUntil } from '../../fakes/slack/fake-slack.js';
 import { recordingLogger } from '../../helpers/core-fixture.js';
 import {
@@ -453,6 +455,29 @@ describe('Slack approval flow', () => {
     const approval = await h.approvalMessage('for-alice');
     assert.match(textOf(approval), /`api:ci-bot` for <@U0ALICE> \(via the REST API\) asks for a sandbox/);
     await h.dmTo(ALICE, /`api:ci-bot` .*asked for a sandbox \*for-alice\* for you/);
+  });
+
+  it('when an AI agent asks over MCP for dave, then the approval message and dave’s DM say that an AI agent asked', async () => {
+    const client = new Client({ name: 'approvers-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${h.port}/mcp`)));
+    try {
+      const result = await client.callTool({
+        name: 'create_sandbox',
+        arguments: { name: 'from-agent', owner: DAVE, reason: 'reproduce the flaky e2e test' },
+      });
+      assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    } finally {
+      await client.close();
+    }
+    const approval = await h.approvalMessage('from-agent');
+    assert.match(
+      textOf(approval),
+      /`api:local` for <@U0DAVE> \(an AI agent, via MCP\) asks for a sandbox: \*from-agent\*/,
+    );
+    await h.dmTo(
+      DAVE,
+      /`api:local` for <@U0DAVE> \(an AI agent, via MCP\) asked for a sandbox \*from-agent\*/,
+    );
   });
 });
 

@@ -178,7 +178,10 @@ describe('Slack renderers stay within Block Kit limits', () => {
       requestedBy: 'mcp:claude',
       requestedVia: 'mcp',
     });
-    assert.match(JSON.stringify(renderApprovalRequest(mcp).blocks), /`mcp:claude` \(via MCP\) asks/);
+    assert.match(
+      JSON.stringify(renderApprovalRequest(mcp).blocks),
+      /`mcp:claude` \(an AI agent, via MCP\) asks/,
+    );
   });
 
   it('when the modals are rendered, then Slack accepts them', () => {

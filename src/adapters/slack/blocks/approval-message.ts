@@ -13,17 +13,18 @@ import {
   who,
 } from './text.js';
 
+/** MCP is the AI agents' door: an approver should know a request came from one, not from a person. */
 const VIA: Record<Sandbox['requestedVia'], string> = {
-  slack: 'Slack',
-  api: 'the REST API',
-  mcp: 'MCP',
+  slack: 'via Slack',
+  api: 'via the REST API',
+  mcp: 'an AI agent, via MCP',
 };
 
-/** "<@alice> asks…", or for an agent acting for someone: "`api:ci` asks, for <@alice>, via the REST API". */
+/** "<@alice> asks…", or for an agent acting for someone: "`api:ci` for <@alice> (via the REST API) asks…". */
 export function renderRequester(sandbox: Sandbox): string {
   if (sandbox.requestedBy === sandbox.owner && sandbox.requestedVia === 'slack') return who(sandbox.owner);
   const forWhom = sandbox.requestedBy === sandbox.owner ? '' : ` for ${who(sandbox.owner)}`;
-  return `${who(sandbox.requestedBy)}${forWhom} (via ${VIA[sandbox.requestedVia]})`;
+  return `${who(sandbox.requestedBy)}${forWhom} (${VIA[sandbox.requestedVia]})`;
 }
 
 function summary(sandbox: Sandbox, blockId: string): KnownBlock[] {
