@@ -53,6 +53,19 @@ export interface RequestOptions {
   onBehalfOf?: string;
 }
 
+/** What an approver weighs besides the request itself: how much its owner already has, and how busy the bot is. */
+export interface ApprovalContext {
+  /** The owner's other live sandboxes (owned or asked for), against the per-user limit. */
+  ownerLive: number;
+  maxPerUser: number;
+  /** Approved and waiting for a free slot, and being created. */
+  queued: number;
+  creating: number;
+  /** Live sandboxes on the bot, pending requests included, against its limit. */
+  live: number;
+  maxTotal: number;
+}
+
 const newId = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).toString('hex')}`;
 
 const notIn = (sandbox: Sandbox, verb: string) => {
@@ -367,6 +380,19 @@ export class SandboxService {
   /** `list`, narrowed to the sandboxes the actor may see (in SQL, so a limit counts only those). */
   listVisible(actor: Actor, filter: ListFilter = {}): Sandbox[] {
     return this.store.list(mayViewAll(actor) ? filter : { ...filter, ownedOrAskedBy: actor.id });
+  }
+
+  /** The approval context of a request, as things are now. */
+  approvalContext(sandbox: Sandbox): ApprovalContext {
+    const owned = this.store.count({ ownedOrAskedBy: sandbox.owner, statuses: QUOTA_STATUSES });
+    return {
+      ownerLive: QUOTA_STATUSES.includes(sandbox.status) ? owned - 1 : owned,
+      maxPerUser: this.options.maxPerUser,
+      queued: this.store.count({ statuses: ['QUEUED'] }),
+      creating: this.store.count({ statuses: ['CREATING'] }),
+      live: this.store.count({ statuses: LIVE_STATUSES }),
+      maxTotal: this.options.maxTotal,
+    };
   }
 
   get(idOrApprovalId: string): Sandbox | undefined {

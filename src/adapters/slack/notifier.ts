@@ -256,7 +256,7 @@ export class SlackNotifier {
   private async postApprovalRequest(sandbox: Sandbox): Promise<'posted' | 'failed' | undefined> {
     if (!this.deps.service.claimApprovalPost(sandbox.id)) return undefined;
     const channel = this.deps.approversChannel;
-    const message = renderApprovalRequest(sandbox);
+    const message = renderApprovalRequest(sandbox, this.deps.service.approvalContext(sandbox));
     const posted = await this.post(
       { channel, ...message, unfurl_links: false },
       { sandbox: sandbox.id, purpose: 'approval request' },

@@ -525,3 +525,41 @@ describe('Slack approvers when the approver group changes', () => {
     );
   });
 });
+
+describe('Slack approval message on a busy day', () => {
+  let h: SlackHarness;
+  before(async () => {
+    // One API port: once a sandbox holds it, the next approved one waits in the queue.
+    h = await startSlackHarness({
+      env: { SANDBOX_API_PORT_RANGE: '6550-6550', SANDBOX_MAX_PER_USER: '4' },
+    });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('when alice asks while she has another sandbox and the queue is busy, then the approval message says how many she has and how busy the bot is', async () => {
+    const first = await h.approvalMessage((await h.request(ALICE, 'create first')).name);
+    assert.match(
+      textOf(first),
+      /When asked: <@U0ALICE> had no other live sandbox \(limit 4\) · the bot had 1 of 20 live sandboxes, 0 waiting for a slot and 0 being created/,
+    );
+    await h.driver.clickButton(BOB, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: first.ts },
+    });
+    await h.waitForStatus('first', 'ACTIVE');
+    await h.request(DAVE, 'create second');
+    await h.driver.clickButton(BOB, {
+      actionId: 'approve_request',
+      container: { type: 'message', channelId: APPROVALS, messageTs: (await h.approvalMessage('second')).ts },
+    });
+    await h.waitForStatus('second', 'QUEUED');
+
+    const third = await h.approvalMessage((await h.request(ALICE, 'create third')).name);
+    assert.match(
+      textOf(third),
+      /When asked: <@U0ALICE> had 1 other live sandbox \(limit 4\) · the bot had 3 of 20 live sandboxes, 1 waiting for a slot and 0 being created/,
+    );
+  });
+});

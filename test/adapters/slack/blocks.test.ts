@@ -18,6 +18,7 @@ import { checkMessageContent, checkView } from '../../fakes/slack/block-kit-rule
 import { testOptions } from '../../helpers/core-fixture.js';
 
 const NOW = Date.UTC(2026, 10, 24, 9, 0, 0);
+const LOAD = { ownerLive: 0, maxPerUser: 3, queued: 0, creating: 0, live: 1, maxTotal: 20 };
 
 function sandbox(overrides: Partial<Sandbox> = {}): Sandbox {
   return {
@@ -129,7 +130,7 @@ describe('Slack renderers stay within Block Kit limits', () => {
       status: 'PENDING_APPROVAL',
       reason: '<!channel> please & thanks '.repeat(30).slice(0, 500),
     });
-    const request = renderApprovalRequest(s);
+    const request = renderApprovalRequest(s, LOAD);
     acceptedAsMessage(request);
     assert.doesNotMatch(JSON.stringify(request.blocks), /<!channel>/);
     assert.match(JSON.stringify(request.blocks), /&lt;!channel&gt; please &amp; thanks/);
@@ -169,7 +170,7 @@ describe('Slack renderers stay within Block Kit limits', () => {
   it('when an agent asked for someone else, then the approval message says who asked, for whom and through which door', () => {
     const s = sandbox({ status: 'PENDING_APPROVAL', requestedBy: 'api:ci-bot', requestedVia: 'api' });
     assert.match(
-      JSON.stringify(renderApprovalRequest(s).blocks),
+      JSON.stringify(renderApprovalRequest(s, LOAD).blocks),
       /`api:ci-bot` for <@U0ALICE> \(via the REST API\) asks/,
     );
     const mcp = sandbox({
@@ -179,7 +180,7 @@ describe('Slack renderers stay within Block Kit limits', () => {
       requestedVia: 'mcp',
     });
     assert.match(
-      JSON.stringify(renderApprovalRequest(mcp).blocks),
+      JSON.stringify(renderApprovalRequest(mcp, LOAD).blocks),
       /`mcp:claude` \(an AI agent, via MCP\) asks/,
     );
   });

@@ -1,4 +1,5 @@
 import { formatDuration, type Sandbox } from '../../../core/sandbox.js';
+import type { ApprovalContext } from '../../../core/sandbox-service.js';
 import { ACTION } from '../ids.js';
 import {
   botNote,
@@ -54,12 +55,28 @@ function summary(sandbox: Sandbox, blockId: string): KnownBlock[] {
   ];
 }
 
-/** The message in the approvers channel while a request waits: the facts, and Approve / Deny. */
-export function renderApprovalRequest(sandbox: Sandbox): RenderedMessage {
+/** How much the owner already has and how busy the bot was when the request was posted. */
+function renderLoad(sandbox: Sandbox, load: ApprovalContext): string {
+  const others =
+    load.ownerLive === 0
+      ? 'no other live sandbox'
+      : plural(load.ownerLive, 'other live sandbox', 'other live sandboxes');
+  return (
+    `When asked: ${who(sandbox.owner)} had ${others} (limit ${load.maxPerUser}) · the bot had ` +
+    `${load.live} of ${load.maxTotal} live sandboxes, ${load.queued} waiting for a slot and ${load.creating} being created`
+  );
+}
+
+/**
+ * The message in the approvers channel while a request waits: the facts, what the owner already has and how
+ * busy the bot is, and Approve / Deny.
+ */
+export function renderApprovalRequest(sandbox: Sandbox, load: ApprovalContext): RenderedMessage {
   return {
     text: `Sandbox request ${sandbox.name} (${plural(sandbox.servers, 'server')}, ${plural(sandbox.agents, 'agent')}, ${formatDuration(sandbox.ttlMs)}) needs approval`,
     blocks: [
       ...summary(sandbox, `req_${sandbox.id}`),
+      context(renderLoad(sandbox, load), `req_${sandbox.id}_load`),
       {
         type: 'actions',
         block_id: `req_${sandbox.id}_decision`,
