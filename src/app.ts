@@ -245,8 +245,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       metrics.observeJob,
     );
     // Approvals made by other processes (a second bot, the MCP stdio server) reach the queue as rows only.
-    // Requests filed there (the MCP stdio server) get their approval message here, and Slack posts that
-    // failed (an approval message, a kubeconfig DM) are tried again.
+    // Requests filed there (the MCP stdio server) get their approval message here, and Slack calls that
+    // failed (an approval message, its rewrite once decided, a kubeconfig DM) are tried again.
     pumpTimer = setInterval(
       () =>
         eachTick('the queue and Slack retry pump', () => {
@@ -254,6 +254,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
           if (slack && !posting) {
             posting = Promise.all([
               slack.notifier.postMissingApprovalRequests(),
+              slack.notifier.rewriteFailedApprovals(),
               slack.notifier.deliverMissingKubeconfigs(),
             ])
               .catch((error: unknown) => logger.error({ err: error }, 'retrying Slack posts failed'))

@@ -89,6 +89,14 @@ export class SlackNotifier {
    * archived): retried at most every 2 minutes at the default 5-second poll, soon after the channel is mended.
    */
   private readonly postRetries = new PollBackoff(23);
+  /**
+   * Decided requests whose approval message Slack did not rewrite (an outage, or more decisions at once than its
+   * rate limit takes, as when many requests time out together), with the last decision: the poll tries again, so
+   * no decided request keeps its Approve and Deny buttons. Retried as seldom as failed posts. The time kept is the
+   * decision's, which a cancellation's message shows.
+   */
+  private readonly unrewritten = new Map<string, { decision: Decision; at: number }>();
+  private readonly rewriteRetries = new PollBackoff(23);
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -273,15 +281,43 @@ export class SlackNotifier {
     return posted ? 'posted' : 'failed';
   }
 
-  /** Rewrites the approval message with the decision; the row is re-read for where it was posted. */
-  private async rewriteApproval(sandbox: Sandbox, decision: Decision): Promise<void> {
+  /**
+   * Rewrites the approval message with the decision; the row is re-read for where it was posted. False when Slack
+   * did not take it: it is then kept in `unrewritten` for the poll.
+   */
+  private async rewriteApproval(
+    sandbox: Sandbox,
+    decision: Decision,
+    at = this.deps.clock.now(),
+  ): Promise<boolean> {
+    this.unrewritten.delete(sandbox.id);
     const where = this.whereIs(sandbox);
-    if (!where) return;
-    const message = renderDecidedMessage(sandbox, decision, this.deps.clock.now());
-    await this.deps.call(
+    if (!where) return true;
+    const message = renderDecidedMessage(sandbox, decision, at);
+    const updated = await this.deps.call(
       'chat.update',
       () => this.deps.client.chat.update({ channel: where.channel, ts: where.ts, ...message }),
       { sandbox: sandbox.id, purpose: decision },
+    );
+    if (!updated) this.unrewritten.set(sandbox.id, { decision, at });
+    return updated !== undefined;
+  }
+
+  /** Rewrites again the approval messages Slack did not take (see `unrewritten`). Runs in the lease holder only. */
+  async rewriteFailedApprovals(): Promise<void> {
+    this.rewriteRetries.retain(new Set(this.unrewritten.keys()));
+    await Promise.all(
+      [...this.unrewritten.keys()]
+        .filter((id) => this.rewriteRetries.due(id))
+        .map((id) =>
+          this.perSandbox.run(id, async () => {
+            const failed = this.unrewritten.get(id);
+            const sandbox = this.deps.service.get(id);
+            if (!failed || !sandbox) return;
+            if (!(await this.rewriteApproval(sandbox, failed.decision, failed.at)))
+              this.rewriteRetries.failed(id);
+          }),
+        ),
     );
   }
 
