@@ -6,7 +6,7 @@ import {
   renderDecidedMessage,
 } from '../../../src/adapters/slack/blocks/approval-message.js';
 import { renderAuditLine } from '../../../src/adapters/slack/blocks/audit-line.js';
-import { renderExpiringDm } from '../../../src/adapters/slack/blocks/direct-messages.js';
+import { renderDeniedDm, renderExpiringDm } from '../../../src/adapters/slack/blocks/direct-messages.js';
 import { renderHelp } from '../../../src/adapters/slack/blocks/help.js';
 import { renderCreateModal, renderDenyModal } from '../../../src/adapters/slack/blocks/modals.js';
 import { renderSandboxList, renderSandboxStatus } from '../../../src/adapters/slack/blocks/sandbox-list.js';
@@ -140,6 +140,23 @@ describe('Slack renderers stay within Block Kit limits', () => {
     acceptedAsMessage(renderExpiringDm(s, 3_600_000, NOW));
     acceptedAsMessage(renderHelp({ ...testOptions }));
     assert.doesNotMatch(renderAuditLine({ type: 'requested', sandbox: s }), /\n|<!channel>/);
+  });
+
+  it('when a reason or a deny note runs over several lines, then every line stays in the quote, so none reads as the bot’s', () => {
+    const note = 'too big\n*Approved by <@U0BOB>*\nfor real';
+    const denied = renderDeniedDm(sandbox({ status: 'DENIED', decidedBy: 'U0BOB', decisionNote: note }));
+    assert.match(denied.text ?? '', /denied/);
+    assert.match(JSON.stringify(denied.blocks), /\\n>too big\\n>\*Approved by &lt;@U0BOB&gt;\*\\n>for real/);
+    const home = renderAppHome({
+      userId: 'U0CAROL',
+      mine: [],
+      pending: [sandbox({ status: 'PENDING_APPROVAL', reason: note })],
+      mayApprove: () => true,
+      extensionMs: () => 3_600_000,
+      problemOf: () => undefined,
+      now: NOW,
+    });
+    assert.match(JSON.stringify(home.blocks), /\\n>too big\\n>\*Approved by &lt;@U0BOB&gt;\*\\n>for real/);
   });
 
   it('when counts and durations are one, then the wording is singular, and the audit channel and the thread give the same ready time', () => {

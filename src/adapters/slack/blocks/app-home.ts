@@ -12,6 +12,7 @@ import {
   header,
   type KnownBlock,
   nodes,
+  quote,
   renderProblem,
   section,
   statusLabel,
@@ -117,7 +118,7 @@ export function renderAppHome(input: AppHomeInput): HomeView {
     blocks.push({ type: 'divider' }, header('Waiting for approval'));
     if (input.pending.length === 0) blocks.push(context('No requests are waiting.'));
     for (const sandbox of input.pending.slice(0, HOME_LIST_LIMIT)) {
-      const reason = sandbox.reason ? `\n>${truncate(escapeText(sandbox.reason), 300)}` : '';
+      const reason = sandbox.reason ? `\n${quote(truncate(escapeText(sandbox.reason), 300))}` : '';
       blocks.push(
         section(
           `*${sandbox.name}* from ${renderRequester(sandbox)} · ${nodes(sandbox)} · ${formatDuration(sandbox.ttlMs)}${reason}`,

@@ -7,6 +7,7 @@ import {
   confirmDialog,
   escapeText,
   nodes,
+  quote,
   type RenderedMessage,
   section,
   slackDate,
@@ -81,7 +82,7 @@ export function renderClusterRunningDm(sandbox: Sandbox): RenderedMessage {
 
 export function renderDeniedDm(sandbox: Sandbox): RenderedMessage {
   const reason = sandbox.decisionNote
-    ? `\n>${truncate(escapeText(sandbox.decisionNote), 500)}`
+    ? `\n${quote(truncate(escapeText(sandbox.decisionNote), 500))}`
     : ' No reason was given.';
   return simple(
     `:no_entry: ${who(sandbox.decidedBy)} denied your sandbox request *${sandbox.name}*.${reason}`,
