@@ -122,7 +122,12 @@ export class Reconciler {
       }
     }
     this.kubeconfigFailures.retain(lacking);
-    this.tellStopped(active, report.stopped);
+    // One just found lost is FAILED now: it neither runs again nor stays stopped.
+    const lost = new Set(report.failed);
+    this.tellStopped(
+      active.filter((s) => !lost.has(s.id)),
+      report.stopped,
+    );
 
     const claimed = new Set(
       service

@@ -1,6 +1,7 @@
 // k3d misbehaving, seen through the whole app (loadConfig + buildApp + start) over the fake k3d executable:
 // each fault must leave the database truthful, with a reason a person can act on, and no cluster behind.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -339,6 +340,22 @@ describe('k3d faults', () => {
     a.service.destroy(alice, sandbox.id);
     await waitFor(() => statusIs(a, sandbox.id, 'DESTROYED'), 'DESTROYED', 10_000);
     assert.deepEqual([fake.clusters(), fake.networks(), fake.volumes()], [[], [], []]);
+  });
+
+  it('when a stopped cluster is then deleted by hand, then its sandbox is FAILED as lost, and nobody is told that it runs again', async () => {
+    const a = await startApp();
+    const sandbox = await activeSandbox(a, 'gone');
+    fake.stopCluster('sbx-gone');
+    assert.deepEqual((await a.reconciler.run()).stopped, [sandbox.id]);
+    execFileSync(fake.binPath, ['cluster', 'delete', 'sbx-gone'], { env: process.env, stdio: 'pipe' });
+
+    assert.deepEqual((await a.reconciler.run()).failed, [sandbox.id]);
+    await a.events.idle();
+    assert.deepEqual(
+      events.filter((e) => e.sandbox.id === sandbox.id).map((e) => e.type),
+      ['requested', 'approved', 'creating', 'ready', 'clusterStopped', 'failed'],
+    );
+    assert.equal(a.service.outages.problemOf(sandbox), undefined);
   });
 
   it('when someone creates clusters by hand, with the bot’s prefix or without, then the reconciler leaves them alone and says so once; one the bot made is deleted', async () => {
