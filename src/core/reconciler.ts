@@ -108,13 +108,14 @@ export class Reconciler {
     const active = service.inStatus('ACTIVE', 100_000);
     for (const sandbox of active) {
       const cluster = existing.get(sandbox.clusterName);
-      // A sandbox that became ready after the list was taken is simply not in it yet.
-      if (!cluster && (sandbox.readyAt ?? 0) <= listedAt) {
+      // A sandbox that became ready after the list was taken is not in it yet, or is in it half-started.
+      const listedReady = (sandbox.readyAt ?? 0) <= listedAt;
+      if (!cluster && listedReady) {
         service.markFailed(sandbox.id, 'cluster disappeared: k3d no longer lists it');
         report.failed.push(sandbox.id);
         continue;
       }
-      if (cluster && (cluster.serversRunning === 0 || !cluster.loadBalancerRunning))
+      if (cluster && listedReady && (cluster.serversRunning === 0 || !cluster.loadBalancerRunning))
         report.stopped.push(sandbox.id);
       if (service.lacksKubeconfig(sandbox)) {
         lacking.push(sandbox.id);

@@ -200,6 +200,26 @@ describe('reconciler', () => {
     assert.equal(store.get(s.id)?.status, 'ACTIVE');
   });
 
+  it('when a sandbox becomes ready while the cluster list is being read, then its cluster, listed mid-create, is not taken for stopped', async () => {
+    const { reconciler, runtime, store, service, clock, seen } = setup();
+    const s = service.request(alice, { name: 'late' }, { via: 'slack' });
+    const list = runtime.list.bind(runtime);
+    runtime.list = async () => {
+      // k3d lists the cluster before its load balancer runs; the create finishes while we wait.
+      clock.advance(1000);
+      service.approve(bob, s.id);
+      await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
+      runtime.list = list;
+      runtime.halfStarted.add('sbx-late');
+      const midCreate = await list();
+      runtime.halfStarted.delete('sbx-late');
+      return midCreate;
+    };
+    const report = await reconciler.run();
+    assert.deepEqual(report.stopped, []);
+    assert.ok(!seen.some((e) => e.type === 'clusterStopped'));
+    assert.equal(service.outages.problemOf(store.get(s.id)!), undefined);
+  });
   it('when a cluster is gone but its network or volume is left, then the reconciler removes them unless the name is foreign, listed or live', async () => {
     const { reconciler, runtime, service } = setup();
     service.request(alice, { name: 'coming' }, { via: 'slack' }); // live: its create will make sbx-coming's network
