@@ -105,13 +105,15 @@ export class Provisioner {
    * `k3d cluster list` works (`probe`), and each queued sandbox (those approved meanwhile too) is told it waits.
    */
   pump(): void {
+    // Stopped (shut down, or the lease lost): the process that provisions now tells the queue and works it.
+    if (!this.running) return;
     const { outages } = this.service;
     if (outages.dockerIsDown) {
       outages.tellWaiting(this.service.inStatus('QUEUED'));
       this.probe();
       return;
     }
-    while (this.running && this.creating.size < this.concurrency) {
+    while (this.creating.size < this.concurrency) {
       const sandbox = this.service.claimNextQueued(this.portsToAvoid());
       if (!sandbox) return;
       this.creating.add(sandbox.id);
@@ -136,7 +138,7 @@ export class Provisioner {
    * with the queue. A list is cheap, and fails at once while the daemon is down.
    */
   private probe(): void {
-    if (this.probing || !this.running) return;
+    if (this.probing) return;
     this.probing = true;
     this.track(
       this.runtime.list().then(

@@ -157,4 +157,21 @@ describe('Provisioner', () => {
     await provisioner.idle();
     assert.equal(store.get(s.id)?.status, 'DESTROYING');
   });
+  it('when a create meets the Docker daemon down after the provisioner was stopped (shutdown, or the lease lost), then the sandbox goes back to the queue and this process tells no owner that it waits', async () => {
+    const { provisioner, requestApproved, store, runtime, seen } = setup(1);
+    runtime.createDelayMs = 50;
+    runtime.failCreate = new ClusterError('Cannot connect to the Docker daemon', '', 'docker_down');
+    provisioner.start();
+    const first = requestApproved('first');
+    const second = requestApproved('second');
+    await waitFor(() => runtime.running === 1, 'the first create');
+
+    await provisioner.stop(5000);
+    assert.deepEqual([store.get(first.id)?.status, store.get(second.id)?.status], ['QUEUED', 'QUEUED']);
+    assert.deepEqual(
+      seen.filter((e) => e.type === 'waitingForDocker').map((e) => e.sandbox.name),
+      [],
+      'the process that provisions now tells them',
+    );
+  });
 });
