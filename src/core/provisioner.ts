@@ -216,7 +216,7 @@ export class Provisioner {
     }
     if (clusterError.kind === 'docker_down') {
       // A daemon restarting (or stopped) would otherwise fail the whole queue in seconds; k3d made nothing.
-      this.service.requeue(sandbox.id, 'the Docker daemon could not be reached', attempt);
+      this.service.requeue(sandbox.id, 'the Docker daemon could not be reached', attempt, true);
       if (this.service.outages.dockerDown()) {
         this.logger.warn(
           { err: clusterError.message },

@@ -523,10 +523,16 @@ export class SandboxService {
     return sandbox;
   }
 
-  /** Puts a CREATING sandbox back in the queue (after a port clash, or a create a crash interrupted). */
-  requeue(id: string, why: string, attempt?: number): Sandbox | undefined {
+  /**
+   * Puts a CREATING sandbox back in the queue (after a port clash, or a create a crash interrupted). A create that
+   * never started (`unstarted`: the Docker daemon did not answer) gives its attempt back, so an outage waited out
+   * in the queue leaves the sandbox every retry a port clash or a crash may need.
+   */
+  requeue(id: string, why: string, attempt?: number, unstarted = false): Sandbox | undefined {
+    const patch =
+      unstarted && attempt !== undefined ? { apiPort: null, createAttempts: attempt - 1 } : { apiPort: null };
     return this.store.transaction(() => {
-      const updated = this.store.transition(id, ['CREATING'], 'QUEUED', { apiPort: null }, attempt);
+      const updated = this.store.transition(id, ['CREATING'], 'QUEUED', patch, attempt);
       if (updated) this.audit(SYSTEM_ACTOR, 'requeued', updated, { why });
       return updated;
     });

@@ -443,6 +443,36 @@ describe('k3d faults', () => {
     }
   });
 
+  it('when a sandbox waited in the queue for the Docker daemon, then that wait costs none of its create attempts: port clashes after it are still retried', async () => {
+    const squatters = [createServer(), createServer()];
+    const listen = (i: number, at: number) =>
+      new Promise<void>((resolve) => squatters[i]?.listen(at, '127.0.0.1', resolve));
+    await listen(0, 0);
+    const taken = (squatters[0]?.address() as { port: number }).port;
+    await listen(1, taken + 1); // two ports in a row held by host processes
+    try {
+      const a = await startApp({ SANDBOX_API_PORT_RANGE: `${taken}-${taken + 50}` });
+      fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
+      const requested = a.service.request(alice, { name: 'patient' }, { via: 'slack' });
+      a.service.approve(bob, requested.id);
+      await waitFor(
+        () => auditActions(a, requested.id).includes('requeued'),
+        'the create to meet Docker down',
+      );
+
+      fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: null });
+      const ready = await waitFor(
+        () => statusIs(a, requested.id, 'ACTIVE') ?? statusIs(a, requested.id, 'FAILED'),
+        'ACTIVE or FAILED',
+        20_000,
+      );
+      assert.equal(ready.status, 'ACTIVE', ready.failureReason ?? '');
+      assert.equal(ready.apiPort, taken + 2, 'both taken ports were tried');
+    } finally {
+      for (const squatter of squatters) squatter.close();
+    }
+  });
+
   it('when the bot runs with LOG_LEVEL=debug, then k3d still runs at its default level: clean kubeconfigs and lists', async () => {
     const before = process.env.LOG_LEVEL;
     process.env.LOG_LEVEL = 'debug';
