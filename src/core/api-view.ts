@@ -123,9 +123,10 @@ export const SandboxStatusView = z.object({
   failure_reason: z.string().nullable(),
   /**
    * What holds it up now outside the bot, with since when: the Docker daemon not answering (a queued sandbox waits)
-   * or its cluster stopped (an active one's API does not answer). Null when the bot knows of nothing.
+   * or its cluster stopped (an active one's API does not answer). Null when the bot knows of nothing, and when
+   * read from a server older than the field (the CLI may be newer than the bot it talks to).
    */
-  problem: z.string().nullable(),
+  problem: z.string().nullable().default(null),
   last_test: TestResultView.nullable(),
 });
 export type SandboxStatusView = z.infer<typeof SandboxStatusView>;

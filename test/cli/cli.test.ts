@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -198,6 +200,35 @@ describe('CLI client commands', () => {
     assert.equal(waited.code, 3);
     assert.match(waited.stderr, /cli-slow: PENDING_APPROVAL - waiting for an approver in Slack/);
     assert.match(waited.stderr, /Timed out: cli-slow is still PENDING_APPROVAL/);
+  });
+
+  it('when the server runs the version before the problem field, then status, list and wait still work', async () => {
+    const created = await cli(t, ['create', 'cli-older', '--json']);
+    const { sandbox_id } = JSON.parse(created.stdout) as { sandbox_id: string };
+    const auth = { authorization: `Bearer ${CI}` };
+    const current = await (
+      await fetch(`${t.url}/get_sandbox_status/${sandbox_id}`, { headers: auth })
+    ).json();
+    const { problem: _, ...older } = current as Record<string, unknown>;
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url === '/list_active_sandboxes' ? [older] : older));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const olderBot = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } as TestApp;
+      for (const args of [
+        ['status', sandbox_id],
+        ['list'],
+        ['wait', sandbox_id, '--until', 'PENDING_APPROVAL'],
+      ]) {
+        const run = await cli(olderBot, args);
+        assert.equal(run.code, 0, `${args[0]}: ${run.stderr}`);
+        assert.match(run.stdout, /cli-older/);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('when the server cannot be reached, then it says where it looked and exits 1', async () => {
