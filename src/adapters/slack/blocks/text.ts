@@ -26,12 +26,12 @@ export const LIMITS = {
   contextElements: 10,
 } as const;
 
-/** Cuts `text` to at most `max` characters (code points, as Slack counts), ending with "…" when cut. */
 /** A block quote of every line: a quote's later lines would otherwise read as the bot's own text. */
 export function quote(text: string): string {
   return text.replace(/^/gm, '>');
 }
 
+/** Cuts `text` to at most `max` characters (code points, as Slack counts), ending with "…" when cut. */
 export function truncate(text: string, max: number): string {
   // UTF-16 length is never below the count of characters: most texts are short and need no splitting.
   if (text.length <= max) return text;
