@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LifecycleSweeps } from '../../src/core/lifecycle-sweeps.js';
-import type { Logger } from '../../src/core/ports.js';
+import type { ClusterInfo, Logger } from '../../src/core/ports.js';
 import { Reconciler } from '../../src/core/reconciler.js';
 import {
   alice,
@@ -181,19 +181,29 @@ describe('reconciler', () => {
     assert.ok(runtime.clusters.has('sbx-twice'), 'the ACTIVE sandbox has its cluster');
   });
 
-  it('when a sandbox becomes ready while the cluster list is being read, then it is not taken for vanished', async () => {
-    const { reconciler, runtime, store, service, clock } = setup();
+  /**
+   * The next cluster list answers with `picture`, taken before the sandbox `late` became ready: its create finishes
+   * while k3d is asked.
+   */
+  function readyWhileListing(fixture: ReturnType<typeof setup>, picture: () => Promise<ClusterInfo[]>) {
+    const { runtime, store, service, clock } = fixture;
     const s = service.request(alice, { name: 'late' }, { via: 'slack' });
-    const snapshotBeforeCreate = await runtime.list();
     const list = runtime.list.bind(runtime);
     runtime.list = async () => {
-      // k3d answers with a picture taken before the create; the create finishes while we wait.
       clock.advance(1000);
       service.approve(bob, s.id);
       await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
       runtime.list = list;
-      return snapshotBeforeCreate;
+      return picture();
     };
+    return s;
+  }
+
+  it('when a sandbox becomes ready while the cluster list is being read, then it is not taken for vanished', async () => {
+    const fixture = setup();
+    const { reconciler, runtime, store } = fixture;
+    const snapshotBeforeCreate = await runtime.list();
+    const s = readyWhileListing(fixture, async () => snapshotBeforeCreate);
     const report = await reconciler.run();
     assert.deepEqual(report.failed, []);
     assert.deepEqual(report.orphansDeleted, []);
@@ -201,25 +211,21 @@ describe('reconciler', () => {
   });
 
   it('when a sandbox becomes ready while the cluster list is being read, then its cluster, listed mid-create, is not taken for stopped', async () => {
-    const { reconciler, runtime, store, service, clock, seen } = setup();
-    const s = service.request(alice, { name: 'late' }, { via: 'slack' });
-    const list = runtime.list.bind(runtime);
-    runtime.list = async () => {
-      // k3d lists the cluster before its load balancer runs; the create finishes while we wait.
-      clock.advance(1000);
-      service.approve(bob, s.id);
-      await waitFor(() => store.get(s.id)?.status === 'ACTIVE', 'ACTIVE');
-      runtime.list = list;
+    const fixture = setup();
+    const { reconciler, runtime, store, service, seen } = fixture;
+    // k3d lists the cluster before its load balancer runs.
+    const s = readyWhileListing(fixture, async () => {
       runtime.halfStarted.add('sbx-late');
-      const midCreate = await list();
+      const midCreate = await runtime.list();
       runtime.halfStarted.delete('sbx-late');
       return midCreate;
-    };
+    });
     const report = await reconciler.run();
     assert.deepEqual(report.stopped, []);
     assert.ok(!seen.some((e) => e.type === 'clusterStopped'));
     assert.equal(service.outages.problemOf(store.get(s.id)!), undefined);
   });
+
   it('when a cluster is gone but its network or volume is left, then the reconciler removes them unless the name is foreign, listed or live', async () => {
     const { reconciler, runtime, service } = setup();
     service.request(alice, { name: 'coming' }, { via: 'slack' }); // live: its create will make sbx-coming's network

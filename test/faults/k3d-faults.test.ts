@@ -444,12 +444,11 @@ describe('k3d faults', () => {
   });
 
   it('when a sandbox waited in the queue for the Docker daemon, then that wait costs none of its create attempts: port clashes after it are still retried', async () => {
-    const squatters = [createServer(), createServer()];
-    const listen = (i: number, at: number) =>
-      new Promise<void>((resolve) => squatters[i]?.listen(at, '127.0.0.1', resolve));
-    await listen(0, 0);
-    const taken = (squatters[0]?.address() as { port: number }).port;
-    await listen(1, taken + 1); // two ports in a row held by host processes
+    // Two ports in a row held by host processes.
+    const [first, second] = [createServer(), createServer()];
+    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+    const taken = (first.address() as { port: number }).port;
+    await new Promise<void>((resolve) => second.listen(taken + 1, '127.0.0.1', resolve));
     try {
       const a = await startApp({ SANDBOX_API_PORT_RANGE: `${taken}-${taken + 50}` });
       fake.setKnobs({ FAKE_K3D_DOCKER_DOWN: true });
@@ -469,7 +468,8 @@ describe('k3d faults', () => {
       assert.equal(ready.status, 'ACTIVE', ready.failureReason ?? '');
       assert.equal(ready.apiPort, taken + 2, 'both taken ports were tried');
     } finally {
-      for (const squatter of squatters) squatter.close();
+      first.close();
+      second.close();
     }
   });
 
