@@ -52,6 +52,12 @@ export class Outages {
     this.toldWaiting.clear();
   }
 
+  /** This process no longer provisions (shutdown, or the lease lost): what it knew goes stale, the leader's does not. */
+  forget(): void {
+    this.dockerAnswers();
+    this.stopped.clear();
+  }
+
   /**
    * The reconciler's view of the active sandboxes: those whose cluster is stopped now. Each one newly stopped
    * is told, and so is each one that runs again. Returns them, for the reconciler's log.

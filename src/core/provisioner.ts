@@ -81,6 +81,7 @@ export class Provisioner {
   /** Stops taking new work and waits up to `graceMs` for running k3d commands to finish. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
+    this.service.outages.forget();
     this.unsubscribe?.();
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.work]), timer]);
@@ -217,7 +218,7 @@ export class Provisioner {
     if (clusterError.kind === 'docker_down') {
       // A daemon restarting (or stopped) would otherwise fail the whole queue in seconds; k3d made nothing.
       this.service.requeue(sandbox.id, 'the Docker daemon could not be reached', attempt, true);
-      if (this.service.outages.dockerDown()) {
+      if (this.running && this.service.outages.dockerDown()) {
         this.logger.warn(
           { err: clusterError.message },
           'the Docker daemon cannot be reached; approved sandboxes wait in the queue until it answers',

@@ -158,7 +158,7 @@ describe('Provisioner', () => {
     assert.equal(store.get(s.id)?.status, 'DESTROYING');
   });
   it('when a create meets the Docker daemon down after the provisioner was stopped (shutdown, or the lease lost), then the sandbox goes back to the queue and this process tells no owner that it waits', async () => {
-    const { provisioner, requestApproved, store, runtime, seen } = setup(1);
+    const { provisioner, requestApproved, store, runtime, seen, service } = setup(1);
     runtime.createDelayMs = 50;
     runtime.failCreate = new ClusterError('Cannot connect to the Docker daemon', '', 'docker_down');
     provisioner.start();
@@ -173,5 +173,26 @@ describe('Provisioner', () => {
       [],
       'the process that provisions now tells them',
     );
+    const queued = store.get(second.id);
+    assert.ok(queued);
+    assert.equal(
+      service.outages.problemOf(queued),
+      undefined,
+      'a process that no longer provisions cannot see an outage end, so it shows none',
+    );
+  });
+
+  it('when the provisioner stops, then the stopped clusters it knew of are no longer shown, as it cannot see them run again', async () => {
+    const { provisioner, requestApproved, store, service } = setup(1);
+    provisioner.start();
+    const { id } = requestApproved('live');
+    await waitFor(() => store.get(id)?.status === 'ACTIVE', 'the sandbox to be ready');
+    const live = store.get(id);
+    assert.ok(live);
+    service.outages.clustersStopped([live], new Set([id]));
+    assert.match(service.outages.problemOf(live)?.summary ?? '', /cluster is stopped/);
+
+    await provisioner.stop(5000);
+    assert.equal(service.outages.problemOf(live), undefined);
   });
 });
