@@ -198,6 +198,13 @@ export class SandboxService {
    */
   private assertMayRequest(name: string, owner: string, requester: string, now: number): void {
     const existing = this.store.findCurrentByName(name);
+    // A caller asking again for what it asked for (a retry after a timeout) is pointed at its request: "pick
+    // another name" would have it file a second one.
+    if (existing?.requestedBy === requester) {
+      throw new Conflict(
+        `A sandbox named ${name} already exists: your own request ${existing.id}, which ${describeState(existing)}; use it (id ${existing.id}) rather than asking again, or pick another name for a second sandbox.`,
+      );
+    }
     if (existing) {
       throw new Conflict(
         `A sandbox named ${name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,

@@ -168,6 +168,18 @@ describe('MCP over Streamable HTTP', () => {
     assert.match(textOf(unknown), /Sandbox sb-nothere was not found/);
   });
 
+  it('when an agent retries create_sandbox (its first call timed out), then no second request is filed and the answer names the first one', async () => {
+    const first = await call('create_sandbox', { name: 'retry-box', agents: 1 });
+    const id = SandboxStatusView.parse(first.structuredContent).id;
+    const again = await call('create_sandbox', { name: 'retry-box', agents: 1 });
+    assert.equal(again.isError, true);
+    // Not "pick another name", which an agent would follow by filing a second request under a new name.
+    assert.match(textOf(again), new RegExp(`your own request ${id}, which is waiting for approval`));
+    assert.match(textOf(again), new RegExp(`use it \\(id ${id}\\) rather than asking again`));
+    assert.equal(t.app.store.list({ name: 'retry-box' }).length, 1);
+    await call('destroy_sandbox', { sandbox_id: id });
+  });
+
   it('when a wait times out, then it returns the current state and says to call again', async () => {
     const created = await call('create_sandbox', { name: 'slow-box' });
     const id = SandboxStatusView.parse(created.structuredContent).id;
