@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SandboxStatusView, TestResultView } from '../../../src/core/api-view.js';
 import { callApi, detailOf } from '../../helpers/http-client.js';
@@ -55,6 +56,16 @@ describe('MCP over Streamable HTTP', () => {
     const create = tools.find((tool) => tool.name === 'create_sandbox');
     assert.deepEqual(create?.inputSchema.required, ['name']);
     assert.match(create?.description ?? '', /human approver must approve/);
+  });
+
+  it('when an agent leaves out timeout_seconds, then wait_for_sandbox answers before a client with the default request timeout gives up', async () => {
+    const { tools } = await client.listTools();
+    const wait = tools.find((tool) => tool.name === 'wait_for_sandbox');
+    const timeout = wait?.inputSchema.properties?.timeout_seconds as { default: number };
+    assert.ok(
+      timeout.default * 1000 < DEFAULT_REQUEST_TIMEOUT_MSEC,
+      `default ${timeout.default} s, the client gives up after ${DEFAULT_REQUEST_TIMEOUT_MSEC} ms`,
+    );
   });
 
   it('when an agent creates, waits through a REST approval, fetches the kubeconfig and runs a test, then each step answers', async () => {

@@ -8,7 +8,11 @@ import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolError, toolResult } from '../tool-result.js';
 
 const MAX_WAIT_SECONDS = 600;
-const DEFAULT_WAIT_SECONDS = 300;
+/**
+ * Under the 60 s after which MCP clients commonly give up on a call (the TypeScript SDK's default request
+ * timeout): a wait that outlasts it comes back to the agent as a protocol error with no state in it.
+ */
+const DEFAULT_WAIT_SECONDS = 50;
 /** How often the wait looks at the database. */
 const POLL_MS = 1000;
 
@@ -23,7 +27,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
     'wait_for_sandbox',
     {
       title: 'Wait for a sandbox',
-      description: `Waits until a sandbox reaches one of the given states (default ACTIVE), at most timeout_seconds (default ${DEFAULT_WAIT_SECONDS}, max ${MAX_WAIT_SECONDS}). On timeout it returns the current state; call it again to keep waiting. Approval is up to a human, so PENDING_APPROVAL may last a while.`,
+      description: `Waits until a sandbox reaches one of the given states (default ACTIVE), at most timeout_seconds (default ${DEFAULT_WAIT_SECONDS}, max ${MAX_WAIT_SECONDS}). On timeout it returns the current state; call it again to keep waiting. Many MCP clients give up on a call after 60 s, hence the default; pass more only if your client waits longer. Approval is up to a human, so PENDING_APPROVAL may last hours.`,
       inputSchema: {
         sandbox_id: sandboxIdSchema,
         until: z
