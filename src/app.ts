@@ -168,7 +168,14 @@ export function buildApp(config: Config, overrides: AppOverrides = {}) {
       : undefined;
 
   /** An MCP server acting as `actor`: per request on POST /mcp, once for the stdio mode. */
-  const mcpServerFor = (actor: Actor) => createMcpServer({ service, tests, actor, logger });
+  const mcpServerFor = (actor: Actor) =>
+    createMcpServer({
+      service,
+      tests,
+      actor,
+      logger,
+      approvalTimeoutMs: config.jobs.approvalTimeoutMs,
+    });
   mountApi(http, {
     service,
     tests,

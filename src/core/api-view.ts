@@ -39,7 +39,7 @@ export function apiCreateRequestShape(limits: SandboxLimits) {
       )
       .optional()
       .describe(
-        `Minutes until the sandbox is destroyed, 1 to ${maxMinutes}; default ${formatDuration(limits.defaultTtlMs)}`,
+        `Minutes the sandbox lives, counted from when it is ACTIVE (then it is destroyed), 1 to ${maxMinutes}; default ${formatDuration(limits.defaultTtlMs)}`,
       ),
     owner: z
       .string({ error: 'must be a Slack user id like U0123ABCD' })

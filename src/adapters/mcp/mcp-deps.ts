@@ -9,4 +9,6 @@ export interface McpDeps {
   tests: TestRuns;
   actor: Actor;
   logger: Logger;
+  /** How long a request may wait for a decision before it is cancelled (SANDBOX_APPROVAL_TIMEOUT). */
+  approvalTimeoutMs: number;
 }

@@ -58,6 +58,20 @@ describe('MCP over Streamable HTTP', () => {
     assert.match(create?.description ?? '', /human approver must approve/);
   });
 
+  it('when the tools are listed, then create_sandbox says how long approval may take and which limits will refuse a request', async () => {
+    const { tools } = await client.listTools();
+    const create = tools.find((tool) => tool.name === 'create_sandbox');
+    // The test app's defaults: 3 per user, 3 x 3 requests an hour, 20 on the bot, 24h to decide, TTL at most 24h.
+    assert.match(
+      create?.description ?? '',
+      /may take minutes or hours; a request nobody decides within 24h is cancelled/,
+    );
+    assert.match(create?.description ?? '', /3 live sandboxes .* 9 requests an hour .* 20 on the whole bot/);
+    const ttl = create?.inputSchema.properties?.ttl_minutes as { description: string; maximum: number };
+    assert.equal(ttl.maximum, 1440);
+    assert.match(ttl.description, /from when it is ACTIVE/);
+  });
+
   it('when an agent leaves out timeout_seconds, then wait_for_sandbox answers before a client with the default request timeout gives up', async () => {
     const { tools } = await client.listTools();
     const wait = tools.find((tool) => tool.name === 'wait_for_sandbox');
