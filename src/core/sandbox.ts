@@ -163,11 +163,9 @@ function nodeCount(min: number, max: number, fallback: number) {
   return z
     .preprocess(
       (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
-      z.number({ error: rule }),
-    )
-    .pipe(
+      // The bounds inside the preprocess, so JSON Schema (MCP tools, the manifest) shows them as an integer range.
       z
-        .number()
+        .number({ error: rule })
         .int(rule)
         .min(min, min === 0 ? 'must not be negative' : `must be at least ${min}`)
         .max(max, `must be at most ${max}`),

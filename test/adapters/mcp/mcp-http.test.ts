@@ -69,6 +69,15 @@ describe('MCP over Streamable HTTP', () => {
     assert.match(create?.description ?? '', /3 live sandboxes .* 9 requests an hour .* 20 on the whole bot/);
     const ttl = create?.inputSchema.properties?.ttl_minutes as { description: string; maximum: number };
     assert.equal(ttl.maximum, 1440);
+    // Node counts are whole numbers in a range the schema states, as ttl_minutes is.
+    assert.deepEqual(
+      { ...create?.inputSchema.properties?.servers, description: undefined },
+      { type: 'integer', minimum: 1, maximum: 3, description: undefined },
+    );
+    assert.deepEqual(
+      { ...create?.inputSchema.properties?.agents, description: undefined },
+      { type: 'integer', minimum: 0, maximum: 3, description: undefined },
+    );
     assert.match(ttl.description, /from when it is ACTIVE/);
   });
 
