@@ -7,9 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveConnection } from '../../src/cli/cli-env.js';
 import { runCli } from '../../src/cli/run-cli.js';
-import type { TestResultSummary } from '../../src/core/events.js';
 import { waitFor } from '../helpers/core-fixture.js';
-import { FakeSmokeTester, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { GatedSmokeTester, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CI = 'ci-token-0123456789abcdef';
 const BOSS = 'boss-token-0123456789abcd';
@@ -257,20 +256,6 @@ function approveWhenPending(t: TestApp, name: string) {
 }
 
 describe('CLI up', () => {
-  /** A smoke tester whose runs wait for the test to let them finish. */
-  class GatedSmokeTester extends FakeSmokeTester {
-    private release: (() => void) | undefined;
-    open(): void {
-      this.release?.();
-    }
-    override async run(input: Parameters<FakeSmokeTester['run']>[0]): Promise<TestResultSummary> {
-      await new Promise<void>((resolve) => {
-        this.release = resolve;
-      });
-      return super.run(input);
-    }
-  }
-
   it('when the server runs the smoke test by itself, then up waits for that result and completes', async () => {
     const tester = new GatedSmokeTester();
     const t = await startTestApp({

@@ -38,6 +38,20 @@ export class FakeSmokeTester implements SmokeTester {
   }
 }
 
+/** A smoke tester whose runs wait for the test to let them finish. */
+export class GatedSmokeTester extends FakeSmokeTester {
+  private release: (() => void) | undefined;
+  open(): void {
+    this.release?.();
+  }
+  override async run(input: Parameters<FakeSmokeTester['run']>[0]): Promise<TestResultSummary> {
+    await new Promise<void>((resolve) => {
+      this.release = resolve;
+    });
+    return super.run(input);
+  }
+}
+
 export interface TestAppOptions {
   /** Environment for loadConfig on top of the test defaults (DATA_DIR, PORT=0, LOG_LEVEL=silent...). */
   env?: Record<string, string>;

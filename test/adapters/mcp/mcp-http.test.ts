@@ -5,8 +5,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SandboxStatusView, TestResultView } from '../../../src/core/api-view.js';
+import { waitFor } from '../../helpers/core-fixture.js';
 import { callApi, detailOf } from '../../helpers/http-client.js';
-import { startTestApp, type TestApp } from '../../helpers/test-app.js';
+import { GatedSmokeTester, startTestApp, type TestApp } from '../../helpers/test-app.js';
 
 const AGENT = 'agent-token-0123456789abcd';
 const BOSS = 'boss-token-0123456789abcd';
@@ -230,5 +231,43 @@ describe('MCP over Streamable HTTP', () => {
   it('when /mcp is called without a valid token, then the connection is refused with 401', async () => {
     await assert.rejects(connect(t.url), /401|Missing bearer token/);
     await assert.rejects(connect(t.url, 'wrong-token-0123456789abcdef'), /401|not valid/);
+  });
+});
+
+describe('MCP run_test that outlasts the call', () => {
+  it('when a test run takes longer than the call waits, then the agent is told it goes on and where its result will be, and it lands there', async () => {
+    const tester = new GatedSmokeTester();
+    const t = await startTestApp({ env: { API_TOKENS }, overrides: { smokeTester: tester } });
+    const client = await connect(t.url, AGENT);
+    const call = async (name: string, args: Record<string, unknown>) =>
+      (await client.callTool({ name, arguments: args })) as CallToolResult;
+    try {
+      const created = await call('create_sandbox', { name: 'slow-test' });
+      const id = SandboxStatusView.parse(created.structuredContent).id;
+      const approve = await callApi(t.url, 'POST', '/approve', { token: BOSS, query: { approval_id: id } });
+      assert.equal(approve.status, 200, detailOf(approve));
+      await call('wait_for_sandbox', { sandbox_id: id, timeout_seconds: 30 });
+
+      const cut = await call('run_test', { sandbox_id: id, timeout_seconds: 1 });
+      assert.equal(cut.isError, undefined, textOf(cut));
+      assert.match(
+        textOf(cut),
+        new RegExp(
+          `smoke is still running on slow-test after 1 s; it goes on\\. Its result will be last_test in get_sandbox_status for sandbox_id "${id}"`,
+        ),
+      );
+      const again = await call('run_test', { sandbox_id: id });
+      assert.equal(again.isError, true);
+      assert.match(textOf(again), /already in progress/);
+
+      tester.open();
+      await waitFor(async () => {
+        const status = await call('get_sandbox_status', { sandbox_id: id });
+        return SandboxStatusView.parse(status.structuredContent).last_test?.status === 'PASSED';
+      }, 'the run that went on to be the last_test');
+    } finally {
+      await client.close();
+      await t.stop();
+    }
   });
 });
