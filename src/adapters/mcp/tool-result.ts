@@ -1,6 +1,27 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import { SandboxError } from '../../core/errors.js';
 import type { Logger } from '../../core/ports.js';
+
+export const MAX_WAIT_SECONDS = 600;
+/**
+ * Under the 60 s after which MCP clients commonly give up on a call (the TypeScript SDK's default request
+ * timeout): a wait that outlasts it comes back to the agent as a protocol error with nothing in it.
+ */
+export const DEFAULT_WAIT_SECONDS = 50;
+
+/** The timeout_seconds argument of a tool that waits (for a state, for a test result) before it answers. */
+export function waitSecondsSchema(what: string) {
+  return z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_WAIT_SECONDS)
+    .default(DEFAULT_WAIT_SECONDS)
+    .describe(
+      `How long to wait for ${what}, 1 to ${MAX_WAIT_SECONDS} seconds; default ${DEFAULT_WAIT_SECONDS}`,
+    );
+}
 
 /** A successful result: a line for the model to read, and the data as JSON text and as structured content. */
 export function toolResult(summary: string, data?: Record<string, unknown>): CallToolResult {

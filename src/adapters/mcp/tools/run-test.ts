@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { renderTestResult, sandboxIdSchema } from '../../../core/api-view.js';
 import type { TestResultSummary } from '../../../core/events.js';
 import type { McpDeps } from '../mcp-deps.js';
-import { runTool, toolResult } from '../tool-result.js';
-
-const MAX_WAIT_SECONDS = 600;
-/** Under the 60 s after which MCP clients commonly give up on a call, as wait_for_sandbox's default. */
-const DEFAULT_WAIT_SECONDS = 50;
+import {
+  DEFAULT_WAIT_SECONDS,
+  MAX_WAIT_SECONDS,
+  runTool,
+  toolResult,
+  waitSecondsSchema,
+} from '../tool-result.js';
 
 /**
  * run_test: starts a run and waits a bounded time for its result. A suite can outlast a client's patience
@@ -23,15 +25,7 @@ export function registerRunTest(server: McpServer, { service, tests, actor, logg
       inputSchema: {
         sandbox_id: sandboxIdSchema,
         test_id: z.string().trim().min(1).default('smoke').describe('The suite to run; default smoke'),
-        timeout_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_WAIT_SECONDS)
-          .default(DEFAULT_WAIT_SECONDS)
-          .describe(
-            `How long to wait for the result, 1 to ${MAX_WAIT_SECONDS} seconds; default ${DEFAULT_WAIT_SECONDS}`,
-          ),
+        timeout_seconds: waitSecondsSchema('the result'),
       },
     },
     ({ sandbox_id, test_id, timeout_seconds }, extra) =>

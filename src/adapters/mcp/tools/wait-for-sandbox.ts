@@ -5,14 +5,15 @@ import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js'
 import { isFinal, SANDBOX_STATUSES } from '../../../core/sandbox.js';
 import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
-import { runTool, toolError, toolResult } from '../tool-result.js';
+import {
+  DEFAULT_WAIT_SECONDS,
+  MAX_WAIT_SECONDS,
+  runTool,
+  toolError,
+  toolResult,
+  waitSecondsSchema,
+} from '../tool-result.js';
 
-const MAX_WAIT_SECONDS = 600;
-/**
- * Under the 60 s after which MCP clients commonly give up on a call (the TypeScript SDK's default request
- * timeout): a wait that outlasts it comes back to the agent as a protocol error with no state in it.
- */
-const DEFAULT_WAIT_SECONDS = 50;
 /** How often the wait looks at the database. */
 const POLL_MS = 1000;
 
@@ -35,15 +36,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
           .min(1)
           .default(['ACTIVE'])
           .describe('States to wait for; default ["ACTIVE"]'),
-        timeout_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_WAIT_SECONDS)
-          .default(DEFAULT_WAIT_SECONDS)
-          .describe(
-            `How long to wait at most, 1 to ${MAX_WAIT_SECONDS} seconds; default ${DEFAULT_WAIT_SECONDS}`,
-          ),
+        timeout_seconds: waitSecondsSchema('one of those states'),
       },
       annotations: { readOnlyHint: true },
     },
