@@ -850,13 +850,17 @@ async function portConflict(c, nodeName) {
   if (holders.some((o) => o.apiHostIP === c.apiHostIP)) {
     return `${endpoint}: Bind for ${c.apiHostIP}:${c.apiPort} failed: port is already allocated`;
   }
+  // A host process is seen by connecting to the port, not by binding it: a bind holds the port for a moment, and
+  // another fake Docker host (a test file running alongside) checking the same port then would find it taken.
   const busy =
     holders.some((o) => [o.apiHostIP, c.apiHostIP].includes('0.0.0.0')) ||
     (await new Promise((resolve) => {
-      const server = net.createServer().once('error', (e) => resolve(e.code === 'EADDRINUSE'));
-      server.listen({ port: Number(c.apiPort), host: c.apiHostIP, exclusive: true }, () =>
-        server.close(() => resolve(false)),
-      );
+      const socket = net.connect({ port: Number(c.apiPort), host: c.apiHostIP });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
     }));
   if (busy)
     return `${endpoint}: Error starting userland proxy: listen tcp4 ${c.apiHostIP}:${c.apiPort}: bind: address already in use`;
