@@ -363,11 +363,12 @@ describe('fake k3d: cluster create', () => {
   });
 
   it('when the start phase outlasts --timeout, then it fails with the deadline text and rolls back', () => {
-    fake.setKnobs({ FAKE_K3D_DELAY_MS: 2000 });
+    // A start phase far longer than the deadline: a fake that waited it out would be seen on any machine.
+    fake.setKnobs({ FAKE_K3D_DELAY_MS: 30_000 });
     const began = Date.now();
     const result = logfmt(['cluster', 'create', 'slow', '--timeout', '200ms']);
     assert.equal(result.code, 1);
-    assert.ok(Date.now() - began < 2000, 'gave up at the deadline instead of finishing');
+    assert.ok(Date.now() - began < 30_000, 'gave up at the deadline instead of finishing');
     assert.deepEqual(messages(result.stderr), [
       "Failed Cluster Start: Failed to start server k3d-slow-server-0: Node k3d-slow-server-0 failed to get ready: Context deadline exceeded while waiting for log message 'k3s is up and running' of node k3d-slow-server-0: context deadline exceeded",
       'Failed to create cluster >>> Rolling Back',
