@@ -10,6 +10,8 @@ import {
   SLACK_USER_ID,
   sandboxSpecSchema,
 } from './sandbox.js';
+import type { SandboxService } from './sandbox-service.js';
+import type { TestRuns } from './test-runs.js';
 
 /**
  * How the API doors (REST, MCP, the CLI that reads REST) show a sandbox and a test result: the original REST
@@ -149,6 +151,14 @@ export function renderTestResult(sandboxId: string, result: TestResultSummary): 
       ...(step.detail === undefined ? {} : { detail: step.detail }),
     })),
   };
+}
+
+/** A sandbox as the API doors show it: with its last test result, and what holds it up now, if anything. */
+export function sandboxView(
+  sandbox: Sandbox,
+  { service, tests }: { service: SandboxService; tests: TestRuns },
+): SandboxStatusView {
+  return renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox));
 }
 
 export function renderSandboxStatus(

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { apiCreateRequestShape, renderSandboxStatus, toSpecInput } from '../../../core/api-view.js';
+import { apiCreateRequestShape, sandboxView, toSpecInput } from '../../../core/api-view.js';
 import { formatDuration } from '../../../core/sandbox.js';
 import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
@@ -39,7 +39,7 @@ export function registerCreateSandbox(
         const sandbox = service.request(actor, spec, { via: 'mcp', ...(onBehalfOf ? { onBehalfOf } : {}) });
         return toolResult(describeForAgent(sandbox), {
           sandbox_id: sandbox.id,
-          ...renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
+          ...sandboxView(sandbox, { service, tests }),
         });
       }),
   );

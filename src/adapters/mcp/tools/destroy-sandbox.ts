@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js';
+import { sandboxIdSchema, sandboxView } from '../../../core/api-view.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolResult } from '../tool-result.js';
 
@@ -20,7 +20,7 @@ export function registerDestroySandbox(server: McpServer, { service, tests, acto
           sandbox.status === 'CANCELLED'
             ? `The request for ${sandbox.name} was cancelled before a cluster was made.`
             : `Sandbox ${sandbox.name} is being destroyed [${sandbox.status}].`,
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
+          sandboxView(sandbox, { service, tests }),
         );
       }),
   );

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js';
+import { sandboxIdSchema, sandboxView } from '../../../core/api-view.js';
 import { formatDuration } from '../../../core/sandbox.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolResult } from '../tool-result.js';
@@ -34,7 +34,7 @@ export function registerExtendSandbox(server: McpServer, { service, tests, actor
         );
         return toolResult(
           `Sandbox ${sandbox.name} now expires at ${new Date(sandbox.expiresAt ?? 0).toISOString()}.`,
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
+          sandboxView(sandbox, { service, tests }),
         );
       }),
   );

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { renderSandboxStatus } from '../../../core/api-view.js';
+import { sandboxView } from '../../../core/api-view.js';
 import { LIVE_STATUSES } from '../../../core/sandbox.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolResult } from '../tool-result.js';
@@ -36,9 +36,7 @@ export function registerListSandboxes(server: McpServer, { service, tests, actor
             ? 'No sandboxes to show; create_sandbox asks for one.'
             : `${sandboxes.length} sandbox(es):\n${lines.join('\n')}`,
           {
-            sandboxes: sandboxes.map((s) =>
-              renderSandboxStatus(s, tests.lastResult(s.id), service.outages.problemOf(s)),
-            ),
+            sandboxes: sandboxes.map((s) => sandboxView(s, { service, tests })),
           },
         );
       }),

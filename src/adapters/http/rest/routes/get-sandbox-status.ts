@@ -1,4 +1,4 @@
-import { renderSandboxStatus } from '../../../../core/api-view.js';
+import { sandboxView } from '../../../../core/api-view.js';
 import type { RestContracts } from '../contracts.js';
 import { parseOrThrow } from '../http-errors.js';
 import type { RestDeps, RestHandler } from '../rest-deps.js';
@@ -11,6 +11,6 @@ export function getSandboxStatus(
   return ({ req, actor }) => {
     const { id } = parseOrThrow(contract.params, req.params, 'path');
     const sandbox = service.view(actor, id);
-    return renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox));
+    return sandboxView(sandbox, { service, tests });
   };
 }

@@ -1,4 +1,4 @@
-import { renderSandboxStatus } from '../../../../core/api-view.js';
+import { sandboxView } from '../../../../core/api-view.js';
 import { LIVE_STATUSES } from '../../../../core/sandbox.js';
 import type { RestDeps, RestHandler } from '../rest-deps.js';
 
@@ -7,7 +7,5 @@ export function listActiveSandboxes({ service, tests }: RestDeps): RestHandler {
   return ({ actor }) =>
     service
       .listVisible(actor, { statuses: LIVE_STATUSES, limit: 1000 })
-      .map((sandbox) =>
-        renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox)),
-      );
+      .map((sandbox) => sandboxView(sandbox, { service, tests }));
 }
