@@ -30,11 +30,16 @@ const COMMAND_TIMEOUT_MS = 120_000;
 const DOCKER_NOT_FOUND =
   /^Error response from daemon: (network \S+ not found|get \S+: no such volume)|No such network/m;
 
+/** Docker's two texts: the port is published by another container, or a host process listens on it. */
+const PORT_IN_USE = /port is already allocated|bind: address already in use/;
+/** A daemon that cannot be reached fails a create in its first phase, before any container (k3d-cli.md §1.6). */
+const DOCKER_DOWN = /^.*Failed Cluster Preparation: .*Cannot connect to the Docker daemon/m;
+
 /** Docker's texts for what is wrong with the Docker host, and the words a sandbox's owner is given first. */
 const DOCKER_HOST_CAUSES: [RegExp, string][] = [
   [/no space left on device/, 'the Docker host is out of disk space'],
   [/Cannot connect to the Docker daemon/, 'the Docker daemon on the bot’s host cannot be reached'],
-  [/port is already allocated|bind: address already in use/, 'its API port is taken on the Docker host'],
+  [PORT_IN_USE, 'its API port is taken on the Docker host'],
 ];
 
 /**
@@ -76,11 +81,9 @@ export function createK3dRuntime(options: K3dRuntimeOptions): ClusterRuntime {
     if (error.exitCode === undefined)
       return new ClusterError(`${what}: ${error.message}`, detail, 'unavailable');
     const reason = failureReason(error.stderr) ?? error.message;
-    // Docker's two texts: the port is published by another container, or a host process listens on it.
-    // A daemon that cannot be reached fails a create in its first phase, before any container (k3d-cli.md §1.6).
-    const kind = /port is already allocated|bind: address already in use/.test(error.stderr)
+    const kind = PORT_IN_USE.test(error.stderr)
       ? 'port_in_use'
-      : /^.*Failed Cluster Preparation: .*Cannot connect to the Docker daemon/m.test(error.stderr)
+      : DOCKER_DOWN.test(error.stderr)
         ? 'docker_down'
         : 'failed';
     // k3d wraps Docker's answer in four or five phases: the cause ends a 400-character line, past what the
