@@ -210,6 +210,7 @@ export class SandboxService {
         `A sandbox named ${name} already exists (owned by ${existing.owner}, ${describeState(existing)}); pick another name.`,
       );
     }
+    const perHour = this.options.maxRequestsPerHour;
     for (const who of owner === requester ? [owner] : [owner, requester]) {
       const theirs = this.store.count({ ownedOrAskedBy: who, statuses: QUOTA_STATUSES });
       if (theirs >= this.options.maxPerUser) {
@@ -217,9 +218,9 @@ export class SandboxService {
           `${who} already has ${theirs} live sandboxes they own or asked for (the limit is ${this.options.maxPerUser}); destroy or cancel one first.`,
         );
       }
-      const perHour = this.options.maxRequestsPerHour;
-      const recent = perHour === undefined ? 0 : this.store.countRequestedSince(who, now - 3_600_000);
-      if (perHour !== undefined && recent >= perHour) {
+      if (perHour === undefined) continue;
+      const recent = this.store.countRequestedSince(who, now - 3_600_000);
+      if (recent >= perHour) {
         throw new QuotaExceeded(
           `${who} already filed or was named in ${recent} requests in the last hour (the limit is ${perHour}, withdrawn and denied ones included); try again later.`,
         );
