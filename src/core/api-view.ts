@@ -161,7 +161,7 @@ export function sandboxView(
   return renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), service.outages.problemOf(sandbox));
 }
 
-export function renderSandboxStatus(
+function renderSandboxStatus(
   sandbox: Sandbox,
   lastTest: TestResultSummary | undefined,
   problem: Problem | undefined,

@@ -1,10 +1,9 @@
-import type { Problem } from '../../core/outages.js';
 import type { Sandbox } from '../../core/sandbox.js';
 import { describeState } from '../../core/sandbox-service.js';
 
 /** One line saying where a sandbox is, what holds it up if anything does, and what the agent can do next. */
-export function describeForAgent(sandbox: Sandbox, problem?: Problem): string {
-  const held = problem ? ` ${problem.summary} (since ${new Date(problem.since).toISOString()}).` : '';
+export function describeForAgent(sandbox: Sandbox, problem?: string | null): string {
+  const held = problem ? ` ${problem}.` : '';
   const head = `Sandbox ${sandbox.name} (${sandbox.id}) ${describeState(sandbox)} [${sandbox.status}].${held}`;
   switch (sandbox.status) {
     case 'PENDING_APPROVAL':

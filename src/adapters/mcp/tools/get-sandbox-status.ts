@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js';
+import { sandboxIdSchema, sandboxView } from '../../../core/api-view.js';
 import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
 import { runTool, toolResult } from '../tool-result.js';
@@ -20,11 +20,8 @@ export function registerGetSandboxStatus(
     ({ sandbox_id }) =>
       runTool(logger, 'get_sandbox_status', () => {
         const sandbox = service.view(actor, sandbox_id);
-        const problem = service.outages.problemOf(sandbox);
-        return toolResult(
-          describeForAgent(sandbox, problem),
-          renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), problem),
-        );
+        const view = sandboxView(sandbox, { service, tests });
+        return toolResult(describeForAgent(sandbox, view.problem), view);
       }),
   );
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { renderSandboxStatus, sandboxIdSchema } from '../../../core/api-view.js';
+import { sandboxIdSchema, sandboxView } from '../../../core/api-view.js';
 import { isFinal, SANDBOX_STATUSES } from '../../../core/sandbox.js';
 import { describeForAgent } from '../describe-for-agent.js';
 import type { McpDeps } from '../mcp-deps.js';
@@ -47,9 +47,9 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
         const progressToken = extra._meta?.progressToken;
         for (;;) {
           const sandbox = service.view(actor, sandbox_id);
-          const problem = service.outages.problemOf(sandbox);
-          const view = renderSandboxStatus(sandbox, tests.lastResult(sandbox.id), problem);
-          if (until.includes(sandbox.status)) return toolResult(describeForAgent(sandbox, problem), view);
+          const view = sandboxView(sandbox, { service, tests });
+          if (until.includes(sandbox.status))
+            return toolResult(describeForAgent(sandbox, view.problem), view);
           if (isFinal(sandbox.status)) {
             return toolError(
               `${describeForAgent(sandbox)} It will never reach ${until.join(' or ')}.` +
@@ -59,7 +59,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
           const now = Date.now();
           if (now >= deadline || extra.signal.aborted) {
             return toolResult(
-              `Still ${sandbox.status} after ${Math.round((now - started) / 1000)} s of waiting for ${until.join(' or ')}. ${describeForAgent(sandbox, problem)}`,
+              `Still ${sandbox.status} after ${Math.round((now - started) / 1000)} s of waiting for ${until.join(' or ')}. ${describeForAgent(sandbox, view.problem)}`,
               view,
             );
           }
@@ -70,7 +70,7 @@ export function registerWaitForSandbox(server: McpServer, { service, tests, acto
                 progressToken,
                 progress: Math.round((now - started) / 1000),
                 total: timeout_seconds,
-                message: `${sandbox.name} is ${sandbox.status}${problem ? `: ${problem.summary}` : ''}`,
+                message: `${sandbox.name} is ${sandbox.status}${view.problem ? `: ${view.problem}` : ''}`,
               },
             });
           }
