@@ -125,6 +125,14 @@ export function renderKubeconfigFailedDm(sandbox: Sandbox): RenderedMessage {
   );
 }
 
+/** A test run started in Slack whose result could not be stored (the database failing). */
+export function renderTestRunFailedDm(sandbox: Sandbox, suite: string, error: string): RenderedMessage {
+  return simple(
+    `:warning: The *${suite}* test run on *${sandbox.name}* did not complete: ${truncate(escapeText(error), 500)}. Run it again with \`/sandbox test ${sandbox.name} ${suite}\`.`,
+    `The ${suite} test run on ${sandbox.name} did not complete`,
+  );
+}
+
 export function renderFailedDm(sandbox: Sandbox): RenderedMessage {
   const reason = truncate(escapeText(sandbox.failureReason ?? 'unknown error'), 500);
   return simple(

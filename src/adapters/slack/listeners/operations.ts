@@ -1,6 +1,7 @@
 import { InvalidInput, NotFound } from '../../../core/errors.js';
 import type { Actor } from '../../../core/policy.js';
 import { describeIssues, type Sandbox, sandboxNameSchema } from '../../../core/sandbox.js';
+import { renderTestRunFailedDm } from '../blocks/direct-messages.js';
 import { isSlackUser, type RenderedMessage, slackDate, who } from '../blocks/text.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { notice } from './replies.js';
@@ -84,12 +85,7 @@ export function startTests(
     // The steps record their own failures: what ends here is the result not stored (the database failing).
     const { message } = error as Error;
     deps.logger.warn({ sandbox: sandbox.id, err: message }, 'test run failed to complete');
-    await deps.notifier.dm(
-      actor.id,
-      notice(
-        `:warning: The *${suite}* test run on *${sandbox.name}* did not complete: ${message}. Run it again with \`/sandbox test ${sandbox.name} ${suite}\`.`,
-      ),
-    );
+    await deps.notifier.dm(actor.id, renderTestRunFailedDm(sandbox, suite, message));
   });
   const where = sandbox.approvalMessage ? 'by DM and in the request’s thread' : 'by DM';
   return notice(
